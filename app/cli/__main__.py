@@ -1,0 +1,5 @@
+"""`python -m app.cli` runs the `rra` command."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""Logging: the legacy line format (or JSON) on stderr and an optional rotating file."""
+
+import json
+import logging
+import logging.handlers
+import time
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+
+LEGACY_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+class SizeAndAgeRotatingHandler(logging.handlers.RotatingFileHandler):
+    """Rotates when the file exceeds max_bytes or its first record is older than max_age."""
+
+    def __init__(self, filename: Path, *, max_bytes: int, backup_count: int, max_age_s: float):
+        super().__init__(filename, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
+        self.max_age_s = max_age_s
+        self.opened_at = self._first_write_time(filename)
+
+    @staticmethod
+    def _first_write_time(filename: Path) -> float:
+        try:
+            return (
+                filename.stat().st_mtime
+                if filename.stat().st_size == 0
+                else (filename.stat().st_ctime)
+            )
+        except OSError:
+            return time.time()
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if time.time() - self.opened_at >= self.max_age_s:
+            return True
+        return bool(super().shouldRollover(record))
+
+    def doRollover(self) -> None:
+        super().doRollover()
+        self.opened_at = time.time()
+
+
+def configure_logging(settings: Settings) -> None:
+    """Install handlers on the root logger according to the settings."""
+    formatter: logging.Formatter = (
+        JsonFormatter()
+        if settings.service.log_format == "json"
+        else logging.Formatter(LEGACY_FORMAT)
+    )
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if settings.app.log_file is not None:
+        settings.app.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            SizeAndAgeRotatingHandler(
+                settings.app.log_file,
+                max_bytes=settings.service.log_max_bytes,
+                backup_count=settings.service.log_backup_count,
+                max_age_s=settings.service.log_max_age_days * 86400,
+            )
+        )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(settings.app.log_level)
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
