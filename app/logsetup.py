@@ -81,4 +81,5 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(settings.app.log_level)
-    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    for name in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))

@@ -7,9 +7,9 @@ plain migration); timestamps use `UtcDateTime`.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text
 from sqlalchemy import Enum as SAEnum
-from sqlmodel import JSON, Field, SQLModel
+from sqlmodel import Field, SQLModel
 
 from app.timeutil import UtcDateTime, utcnow
 
@@ -151,6 +151,7 @@ class StageStatus(SQLModel, table=True):
     stage: Stage = Field(sa_column=_enum(Stage, primary_key=True))
     state: State = Field(default=State.WAITING, sa_column=_enum(State))
     attempts: int = 0
+    attempts_before_reset: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=_when())
     lease_owner: str | None = Field(default=None, max_length=128)
     lease_until: datetime | None = Field(default=None, sa_column=_when())
@@ -167,7 +168,7 @@ class StageStatus(SQLModel, table=True):
     blob_md5: str | None = Field(default=None, max_length=32)
     blob_sha256: str | None = Field(default=None, max_length=64)
     ucondb_version_id: int | None = Field(default=None, sa_column=_big())
-    details: dict | None = Field(default=None, sa_column=Column(JSON))
+    details: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when(nullable=False))
 
 
@@ -198,7 +199,7 @@ class Job(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
-    params: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON(none_as_null=True)))
     state: JobState = Field(default=JobState.QUEUED, sa_column=_enum(JobState))
     requested_by: str = Field(max_length=128)
     total: int = 0
@@ -232,5 +233,18 @@ class LedgerMeta(SQLModel, table=True):
     __tablename__ = "ledger_meta"
 
     key: str = Field(primary_key=True, max_length=128)
-    value: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    value: dict = Field(default_factory=dict, sa_column=Column(JSON(none_as_null=True)))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when(nullable=False))
+
+
+class StoreRun(SQLModel, table=True):
+    """A run that a store (artdaq_database, UconDB) was seen to hold at its last listing.
+
+    Kept by reconcile so reports compute gaps and islands of every source in SQL.
+    """
+
+    __tablename__ = "store_runs"
+
+    store: str = Field(primary_key=True, max_length=16)
+    run_number: int = Field(sa_column=_big(primary_key=True))
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_when(nullable=False))

@@ -65,3 +65,10 @@ def configure_cli_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
     )
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Per-request lines of httpx and migration chatter are noise at INFO."""
+    for name in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,270 @@
+"""`rra import|migrate|run|retry`: the pipeline as batch commands with the legacy exit codes."""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app import migrate
+from app.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    ConfigOption,
+    configure_cli_logging,
+    ledger_engine,
+    settings_or_exit,
+)
+from app.config import Settings
+from app.db import LedgerLockedError, lock_sqlite_ledger
+from app.models import Stage, State
+from app.pipeline.claims import Claim
+from app.pipeline.context import PipelineContext
+from app.pipeline.driver import RunResult
+from app.pipeline.runner import WorkReport, WorkRequest, run_work
+from app.runranges import RangeSyntaxError, RunSelection, parse_runs
+
+log = logging.getLogger(__name__)
+console = Console(stderr=True)
+
+RunsOption = Annotated[
+    str | None,
+    typer.Option("--runs", help="Runs to work on: '100-200,205,300+' or 'last 50'."),
+]
+IncrementalOption = Annotated[
+    bool, typer.Option("--incremental", help="Only runs above the stage's contiguous watermark.")
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="List what would be done.")]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", min=1, help="At most this many runs per stage.")
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+ValidateOption = Annotated[
+    bool, typer.Option("--validate", help="Check metadata.fcl of each blob; failures fail the run.")
+]
+
+
+def worker_id() -> str:
+    """A lease owner name that says which process holds a row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def parse_selection(runs: str | None) -> RunSelection | None:
+    """The --runs option, or exit 1 with the syntax error."""
+    if runs is None:
+        return None
+    try:
+        return parse_runs(runs)
+    except RangeSyntaxError as exc:
+        typer.echo(f"error: --runs: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM: stop claiming, let in-flight runs finish, release the rest."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.warning(
+            "%s received: finishing in-flight runs, claiming no more", signal.Signals(signum).name
+        )
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _print_result(stage_name: str, claim: Claim, result: RunResult | None) -> None:
+    if result is None:
+        return
+    if result.state == State.DONE:
+        console.print(f"[green]✓[/] run {claim.run} {stage_name}: {result.message}")
+    elif result.state is None:
+        console.print(f"[yellow]?[/] run {claim.run} {stage_name}: lease lost; outcome discarded")
+    else:
+        kind = result.kind.value if result.kind else "error"
+        console.print(
+            f"[red]✗[/] run {claim.run} {stage_name} → {result.state.value} "
+            f"[{kind}]: {result.message}"
+        )
+
+
+def exit_code(report: WorkReport) -> int:
+    """Legacy exit codes: 130 interrupted, 1 some run failed, 0 all good."""
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if report.failed_runs else EXIT_OK
+
+
+def execute(settings: Settings, request: WorkRequest, *, validate: bool = False) -> int:
+    """Run one request in this process with progress output; returns the exit code."""
+    try:
+        lock = lock_sqlite_ledger(str(settings.database.url))
+    except LedgerLockedError as exc:
+        typer.echo(f"error: {exc}; use the service's API or jobs instead", err=True)
+        return EXIT_FAILED
+    engine = ledger_engine(settings)
+    ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id(), validate=validate)
+    try:
+        migrate.upgrade(engine)
+        with (
+            stop_on_signals(ctx.stop),
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar,
+        ):
+            task = bar.add_task("runs", total=None)
+
+            def progress(event: str, claim: Claim, result: RunResult | None) -> None:
+                if event == "started":
+                    bar.update(task, description=f"{claim.stage.value} run {claim.run}")
+                else:
+                    bar.advance(task)
+                    _print_result(claim.stage.value, claim, result)
+
+            report = run_work(ctx, request, progress=progress)
+        print_summary(report)
+        return exit_code(report)
+    except Exception:
+        log.exception("unexpected error")
+        return EXIT_UNEXPECTED
+    finally:
+        ctx.close()
+        engine.dispose()
+        if lock is not None:
+            lock.close()
+
+
+def print_summary(report: WorkReport) -> None:
+    """One line per stage (and the dry-run candidates)."""
+    if report.scan is not None:
+        scan = report.scan
+        typer.echo(
+            f"scan: {len(scan.new)} new, {len(scan.ready)} ready, "
+            f"{len(scan.waiting)} waiting, {len(scan.flagged)} flagged, "
+            f"{len(scan.anomalies)} odd entries"
+        )
+    for stage, runs in report.candidates.items():
+        shown = ", ".join(map(str, runs[:20])) + (" …" if len(runs) > 20 else "")
+        typer.echo(f"{stage.value}: would process {len(runs)} run(s){': ' + shown if runs else ''}")
+    for stage, result in report.stages.items():
+        typer.echo(
+            f"{stage.value}: {len(result.succeeded)} done, {len(set(result.failed))} failed"
+            + (f", {len(result.released)} released" if result.released else "")
+            + (" (interrupted)" if result.interrupted else "")
+        )
+
+
+def _command(
+    stages: tuple[Stage, ...],
+    config: Path | None,
+    runs: str | None,
+    incremental: bool,
+    dry_run: bool,
+    limit: int | None,
+    verbose: bool,
+    validate: bool = False,
+    retry_failed: bool = False,
+) -> None:
+    settings = settings_or_exit(config)
+    configure_cli_logging(verbose)
+    request = WorkRequest(
+        stages=stages,
+        incremental=incremental,
+        runs=parse_selection(runs),
+        limit_per_stage=limit,
+        dry_run=dry_run,
+        retry_failed=retry_failed,
+    )
+    raise typer.Exit(execute(settings, request, validate=validate))
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the pipeline commands to `rra`."""
+
+    @cli.command("import")
+    def import_command(
+        config: ConfigOption = None,
+        runs: RunsOption = None,
+        incremental: IncrementalOption = False,
+        dry_run: DryRunOption = False,
+        limit: LimitOption = None,
+        verbose: VerboseOption = False,
+    ) -> None:
+        """Scan, then import ready runs into artdaq_database."""
+        _command((Stage.IMPORT,), config, runs, incremental, dry_run, limit, verbose)
+
+    @cli.command("migrate")
+    def migrate_command(
+        config: ConfigOption = None,
+        runs: RunsOption = None,
+        incremental: IncrementalOption = False,
+        dry_run: DryRunOption = False,
+        limit: LimitOption = None,
+        validate: ValidateOption = False,
+        verbose: VerboseOption = False,
+    ) -> None:
+        """Migrate imported runs to UconDB and verify the stored bytes."""
+        _command((Stage.MIGRATE,), config, runs, incremental, dry_run, limit, verbose, validate)
+
+    @cli.command("run")
+    def run_command(
+        config: ConfigOption = None,
+        runs: RunsOption = None,
+        incremental: IncrementalOption = False,
+        dry_run: DryRunOption = False,
+        limit: LimitOption = None,
+        validate: ValidateOption = False,
+        verbose: VerboseOption = False,
+    ) -> None:
+        """Scan, import and migrate (both stages)."""
+        _command(
+            (Stage.IMPORT, Stage.MIGRATE),
+            config,
+            runs,
+            incremental,
+            dry_run,
+            limit,
+            verbose,
+            validate,
+        )
+
+    @cli.command("retry")
+    def retry_command(
+        config: ConfigOption = None,
+        stage: Annotated[str, typer.Option(help="import, migrate or both.")] = "both",
+        runs: RunsOption = None,
+        dry_run: DryRunOption = False,
+        verbose: VerboseOption = False,
+    ) -> None:
+        """Give failed runs a fresh attempt budget and process them now."""
+        chosen = {
+            "import": (Stage.IMPORT,),
+            "migrate": (Stage.MIGRATE,),
+            "both": (Stage.IMPORT, Stage.MIGRATE),
+        }.get(stage)
+        if chosen is None:
+            typer.echo("error: --stage must be import, migrate or both", err=True)
+            raise typer.Exit(EXIT_FAILED)
+        _command(chosen, config, runs, False, dry_run, None, verbose, retry_failed=True)

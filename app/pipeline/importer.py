@@ -1,0 +1,191 @@
+"""Import stage: read a ready record, convert, validate every document, archive, verify.
+
+Nothing is stored unless every document parses; a store conflict stops for an operator.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from app.fhicl.errors import FhiclError
+from app.fhicl.parser import check
+from app.models import ErrorKind, Run, Stage
+from app.pipeline.claims import Claim
+from app.pipeline.context import PipelineContext
+from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
+from app.pipeline.ledger import make_pending
+from app.runrecords.convert.config_name import config_name_from_metadata
+from app.runrecords.convert.record import convert_record
+from app.runrecords.reader import RecordError, RunRecord, read_record
+from app.stores.artdaqdb.results import ArchiveResult, ExpectedFile
+
+SCHEMA = "schema"
+RUN_HISTORY2 = "RunHistory2"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """The documents of one run as they will be stored: entity → exact bytes."""
+
+    config_name: str
+    documents: dict[str, bytes]
+    runhistory2: bytes | None
+    warnings: list[str]
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRun:
+    """Convert the `.txt` files, collect the process `.fcl` files, and check they all parse."""
+    metadata = record.files.get("metadata.txt")
+    if metadata is None:
+        raise StageFailure(ErrorKind.SOURCE, f"run {run}: metadata.txt is missing", retryable=False)
+    config_name, warnings = config_name_from_metadata(metadata)
+    warnings = [*warnings, *(f"{w.file}: {w.detail}" for w in record.warnings)]
+    converted = convert_record(record.files, generate=generate, run_number=run)
+    warnings += converted.warnings
+    documents: dict[str, bytes] = {}
+    for name, data in record.files.items():
+        if "/" not in name and name.endswith(".fcl"):
+            documents[name.removesuffix(".fcl")] = data
+    for name, data in converted.outputs.items():
+        entity = name.removesuffix(".fcl")
+        if entity in documents:
+            raise StageFailure(
+                ErrorKind.SOURCE,
+                f"run {run}: the record has both {name} and the {entity}.txt it is converted "
+                "from; refusing to choose one",
+                retryable=False,
+            )
+        documents[entity] = data
+    runhistory2 = documents.pop(RUN_HISTORY2, None)
+    if SCHEMA in documents:
+        raise StageFailure(
+            ErrorKind.SOURCE,
+            f"run {run}: the record contains schema.fcl, which "
+            "the archive takes from artdaq_db.fcl_conf_dir",
+            retryable=False,
+        )
+    to_check = dict(documents)
+    if runhistory2 is not None:
+        to_check[RUN_HISTORY2] = runhistory2
+    for entity, data in sorted(to_check.items()):
+        try:
+            check(_decode(data), filename=f"{run}/{entity}.fcl")
+        except FhiclError as error:
+            raise StageFailure(ErrorKind.FHICL, f"run {run}: {error}", retryable=False) from None
+    return PreparedRun(config_name, documents, runhistory2, warnings)
+
+
+def _read_schema(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise StageFailure(
+            ErrorKind.ARTDAQDB,
+            f"cannot read {path} (artdaq_db.fcl_conf_dir must hold schema.fcl): {exc.strerror}",
+        ) from None
+
+
+def _store_failure(run: int, result: ArchiveResult) -> StageFailure:
+    problems = [
+        f"{e.entity}: {e.detail or e.status}"
+        for e in result.entities
+        if e.status in ("conflict", "duplicate")
+    ]
+    detail = "; ".join(problems or list(result.foreign) or [result.outcome.value])
+    return StageFailure(
+        ErrorKind.CONFLICT,
+        f"run {run}: artdaq_database already holds different content for {result.configuration}"
+        f" ({result.outcome.value}: {detail}); an operator must decide",
+        retryable=False,
+    )
+
+
+def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
+    """The import stage for one claimed run (slow I/O; no ledger session)."""
+    run = claim.run
+    scanner = ctx.settings.scanner
+    try:
+        record = read_record(
+            ctx.run_dir(run),
+            max_file_bytes=scanner.max_file_bytes,
+            max_run_bytes=scanner.max_run_bytes,
+        )
+    except RecordError as error:
+        raise StageFailure(ErrorKind.SOURCE, f"run {run}: {error}") from None
+    prepared = prepare(record, run, ctx.generate)
+    schema = _read_schema(ctx.schema_path())
+    files = {**prepared.documents, SCHEMA: schema}
+    try:
+        archived = ctx.store.archive_run(run, prepared.config_name, files)
+        if not archived.ok:
+            raise _store_failure(run, archived)
+        configuration = archived.configuration.split("/", 1)[1]
+        if prepared.runhistory2 is not None:
+            updated = ctx.store.update_run_stop(run, configuration, prepared.runhistory2, schema)
+            if not updated.ok:
+                raise _store_failure(run, updated)
+        expected = {
+            entity: ExpectedFile(len(data), hashlib.sha256(data).hexdigest())
+            for entity, data in files.items()
+        }
+        verified = ctx.store.verify_run(run, configuration, expected)
+    except OSError as exc:
+        raise StageFailure(
+            ErrorKind.ARTDAQDB, f"run {run}: artdaq_database write failed: {exc.strerror or exc}"
+        ) from None
+    if not verified.complete:
+        issues = [*verified.missing, *verified.mismatch, *verified.duplicate]
+        listing = "; ".join(f"{i.entity}: {i.detail}" for i in issues[:5])
+        raise StageFailure(ErrorKind.ARTDAQDB, f"run {run}: stored run is incomplete: {listing}")
+    inventory = sorted(record.files)
+    details: dict[str, Any] = {
+        "config_name": configuration,
+        "outcome": archived.outcome.value,
+        "documents": {e: {"size": f.size, "sha256": f.sha256} for e, f in expected.items()},
+        "runhistory2": prepared.runhistory2 is not None,
+        "inventory": inventory,
+        "warnings": prepared.warnings + list(archived.warnings),
+    }
+    message = f"{archived.outcome.value}: {len(files)} documents as {run}/{configuration}" + (
+        " + RunHistory2 update" if prepared.runhistory2 is not None else ""
+    )
+    return StageOutcome(
+        message,
+        {
+            "entity_count": len(files) + (1 if prepared.runhistory2 is not None else 0),
+            "bytes": sum(map(len, files.values())),
+            "content_hash": record.content_hash,
+            "details": details,
+        },
+        tuple(prepared.warnings),
+    )
+
+
+def complete_import(session: Session, claim: Claim, outcome: StageOutcome, now: datetime) -> None:
+    """After a verified import: remember what was archived and queue the migration."""
+    run = session.get(Run, claim.run)
+    if run is not None:
+        run.archived_hash = outcome.fields.get("content_hash")
+        run.config_name = outcome.fields.get("details", {}).get("config_name", run.config_name)
+        session.add(run)
+    make_pending(
+        session,
+        claim.run,
+        Stage.MIGRATE,
+        actor=claim.owner,
+        message="import verified; queued for migration",
+        now=now,
+    )
+
+
+def import_stage(ctx: PipelineContext) -> StageDefinition:
+    """The import stage bound to a context."""
+    return StageDefinition(Stage.IMPORT, lambda claim: import_run(ctx, claim), complete_import)

@@ -1,0 +1,144 @@
+"""Migrate stage: export from artdaq_database, pack once, upload to UconDB, verify the bytes.
+
+The first attempt records the packing inputs (stamp and file hashes) before uploading, so every
+retry rebuilds byte-identical blobs and an upload that reached the server is recognised.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.db import session_scope
+from app.models import ErrorKind, Stage, StageStatus
+from app.pipeline.blob import BlobError, PackedBlob, PackingInputs, format_stamp, pack
+from app.pipeline.claims import Claim, held_row
+from app.pipeline.context import PipelineContext
+from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
+from app.pipeline.validate import validate_metadata
+from app.stores.artdaqdb.results import ExpectedFile, FileSource
+from app.stores.ucondb.errors import UconDBError
+from app.timeutil import utcnow
+
+
+def _ledger_details(ctx: PipelineContext, run: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    with session_scope(ctx.engine) as session:
+        imported = session.get(StageStatus, (run, Stage.IMPORT))
+        migrating = session.get(StageStatus, (run, Stage.MIGRATE))
+        return (
+            dict(imported.details or {}) if imported else {},
+            dict(migrating.details or {}) if migrating else {},
+        )
+
+
+def _checkpoint(ctx: PipelineContext, claim: Claim, details: dict[str, Any]) -> None:
+    """Persist the packing inputs before the upload, while we still hold the lease."""
+    with session_scope(ctx.engine) as session:
+        row = held_row(session, claim)
+        if row is None:
+            raise StageFailure(ErrorKind.INTERNAL, f"run {claim.run}: lease lost before upload")
+        row.details = details
+        session.add(row)
+
+
+def _packed(
+    ctx: PipelineContext, claim: Claim, imported: dict[str, Any], previous: dict[str, Any]
+) -> tuple[PackedBlob, dict[str, Any]]:
+    run = claim.run
+    config_name = imported.get("config_name")
+    if not config_name:
+        raise StageFailure(
+            ErrorKind.INTERNAL,
+            f"run {run}: the import left no configuration name in the ledger; re-run the import",
+            retryable=False,
+        )
+    expected = {
+        entity: ExpectedFile(d["size"], d["sha256"])
+        for entity, d in imported.get("documents", {}).items()
+    }
+    try:
+        if expected:
+            verified = ctx.store.verify_run(run, config_name, expected)
+            if not verified.complete:
+                issues = [*verified.missing, *verified.mismatch, *verified.duplicate]
+                raise StageFailure(
+                    ErrorKind.ARTDAQDB,
+                    f"run {run}: artdaq_database no longer "
+                    "holds the imported run: "
+                    + "; ".join(f"{i.entity}: {i.detail}" for i in issues[:5]),
+                )
+        export = ctx.store.export_run(run, config_name)
+    except OSError as exc:
+        raise StageFailure(
+            ErrorKind.ARTDAQDB, f"run {run}: export failed: {exc.strerror or exc}"
+        ) from None
+    regenerated = [e.file_name for e in export.manifest if e.source == FileSource.REGENERATED]
+    inputs = previous.get("packing")
+    stamp = inputs["stamp"] if inputs else format_stamp(utcnow())
+    try:
+        blob = pack(run, sorted(export.files.items()), stamp)
+    except BlobError as error:
+        raise StageFailure(ErrorKind.SOURCE, str(error), retryable=False) from None
+    if inputs and blob.inputs.sha256 != PackingInputs.from_dict(inputs).sha256:
+        raise StageFailure(
+            ErrorKind.VERIFY,
+            f"run {run}: the export no longer reproduces the blob packed on {stamp} "
+            f"(sha256 {inputs['sha256'][:12]}… vs {blob.inputs.sha256[:12]}…); an operator must "
+            "request a re-pack",
+            retryable=False,
+        )
+    details = {
+        **previous,
+        "packing": blob.inputs.to_dict(),
+        "regenerated": regenerated,
+        "warnings": [w.message for w in blob.warnings] + list(export.warnings),
+    }
+    if not inputs:
+        _checkpoint(ctx, claim, details)
+    return blob, details
+
+
+def migrate_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
+    """The migrate stage for one claimed run (slow I/O; short ledger reads/checkpoints)."""
+    run = claim.run
+    imported, previous = _ledger_details(ctx, run)
+    blob, details = _packed(ctx, claim, imported, previous)
+    if ctx.validate:
+        problems = validate_metadata(blob.data, ctx.settings.ucon_db.validate_package_key)
+        if problems:
+            raise StageFailure(
+                ErrorKind.SOURCE, f"run {run}: --validate: " + "; ".join(problems), retryable=False
+            )
+    try:
+        with ctx.upload_slots:
+            uploaded = ctx.ucondb.upload(run, blob.data)
+        verified = ctx.ucondb.verify(run, blob.checksums)
+    except UconDBError as error:
+        kind = ErrorKind(error.kind)
+        raise StageFailure(kind, f"run {run}: {error}", retryable=error.retryable) from None
+    details["uploaded_now"] = not uploaded.already_present
+    details["verified_at"] = verified.verified_at.isoformat()
+    sums = blob.checksums
+    return StageOutcome(
+        f"verified in UconDB as version {verified.version_id} ({sums.size} bytes"
+        + (", already present" if uploaded.already_present else "")
+        + ")",
+        {
+            "blob_size": sums.size,
+            "blob_adler32": sums.adler32_hex,
+            "blob_md5": sums.md5,
+            "blob_sha256": sums.sha256,
+            "ucondb_version_id": verified.version_id,
+            "details": details,
+        },
+        tuple(details["warnings"]),
+    )
+
+
+def complete_migrate(session: Session, claim: Claim, outcome: StageOutcome, now: datetime) -> None:
+    """Nothing follows a verified migration; the ledger row says it all."""
+
+
+def migrate_stage(ctx: PipelineContext) -> StageDefinition:
+    """The migrate stage bound to a context."""
+    return StageDefinition(Stage.MIGRATE, lambda claim: migrate_run(ctx, claim), complete_migrate)

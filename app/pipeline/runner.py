@@ -1,0 +1,158 @@
+"""The service functions behind `rra scan|import|migrate|run|retry`, jobs and the scheduler.
+
+One request → scan (optional) → each requested stage drained over the selected runs.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_
+from sqlmodel import Session, col, select
+
+from app.db import session_scope
+from app.models import Run, Stage, StageStatus, State
+from app.pipeline.claims import Claim
+from app.pipeline.context import PipelineContext
+from app.pipeline.driver import DrainOptions, DrainResult, RunResult, drain
+from app.pipeline.importer import import_stage
+from app.pipeline.ledger import DUE_STATES, operator_retry
+from app.pipeline.migrator import migrate_stage
+from app.pipeline.watermark import derived_watermark
+from app.runranges import RunSelection
+from app.runrecords.readiness import ScanPolicy
+from app.runrecords.scan import ScanResult, scan_records
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, Claim, RunResult | None], None]
+
+
+@dataclass(frozen=True)
+class WorkRequest:
+    """What an operator, a job or the scheduler asked for (the legacy modes included)."""
+
+    stages: tuple[Stage, ...] = (Stage.IMPORT, Stage.MIGRATE)
+    incremental: bool = False
+    runs: RunSelection | None = None
+    limit_per_stage: int | None = None
+    retry_failed: bool = False
+    dry_run: bool = False
+    scan: bool = True
+
+
+@dataclass
+class WorkReport:
+    """What a request did, per stage, for printing, job progress and exit codes."""
+
+    scan: ScanResult | None = None
+    stages: dict[Stage, DrainResult] = field(default_factory=dict)
+    candidates: dict[Stage, list[int]] = field(default_factory=dict)
+    retried: dict[Stage, list[int]] = field(default_factory=dict)
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a stop request cut the work short."""
+        return any(result.interrupted for result in self.stages.values())
+
+    @property
+    def failed_runs(self) -> list[int]:
+        """Runs whose last attempt in this request did not succeed."""
+        return sorted({run for result in self.stages.values() for run in result.failed})
+
+
+def scan_policy(ctx: PipelineContext) -> ScanPolicy:
+    """Readiness rules from the settings."""
+    scanner = ctx.settings.scanner
+    return ScanPolicy(
+        settle_seconds=scanner.settle_seconds,
+        max_run_duration=timedelta(hours=scanner.max_run_duration_hours),
+        start_grace=timedelta(minutes=scanner.start_grace_minutes),
+        archive_never_stopped=scanner.archive_never_stopped,
+    )
+
+
+def scan(ctx: PipelineContext) -> ScanResult:
+    """Scan the run-records directory into the ledger (one transaction)."""
+    with session_scope(ctx.engine) as session:
+        return scan_records(
+            session, ctx.settings.source_files.run_records_dir, policy=scan_policy(ctx)
+        )
+
+
+def _selection(session: Session, stage: Stage, request: WorkRequest) -> ColumnElement[bool] | None:
+    run_col = col(StageStatus.run_number)
+    parts: list[ColumnElement[bool]] = []
+    selection = request.runs
+    if selection is not None and selection.last is not None:
+        newest = session.exec(
+            select(Run.run_number).order_by(col(Run.run_number).desc()).limit(selection.last)
+        ).all()
+        parts.append(run_col >= (min(newest) if newest else 0))
+    elif selection is not None:
+        parts.append(selection.condition(run_col))
+    if request.incremental:
+        parts.append(run_col > (derived_watermark(session, stage) or 0))
+    return and_(*parts) if parts else None
+
+
+def _retry_failed(
+    session: Session, stage: Stage, where: ColumnElement[bool] | None, actor: str
+) -> list[int]:
+    query = select(StageStatus).where(
+        (col(StageStatus.stage) == stage) & (col(StageStatus.state) == State.FAILED)
+    )
+    if where is not None:
+        query = query.where(where)
+    now = utcnow()
+    rows = session.exec(query).all()
+    return [row.run_number for row in rows if operator_retry(session, row, actor=actor, now=now)]
+
+
+def _due_runs(session: Session, stage: Stage, where: ColumnElement[bool] | None) -> list[int]:
+    query = select(StageStatus.run_number).where(
+        (col(StageStatus.stage) == stage) & col(StageStatus.state).in_(DUE_STATES)
+    )
+    if where is not None:
+        query = query.where(where)
+    return list(session.exec(query.order_by(col(StageStatus.run_number))))
+
+
+def run_work(
+    ctx: PipelineContext, request: WorkRequest, *, progress: Progress | None = None
+) -> WorkReport:
+    """Scan (if asked), then drain each requested stage over the selected runs."""
+    report = WorkReport()
+    if request.scan and not ctx.stop.is_set():
+        report.scan = scan(ctx)
+    definitions = {Stage.IMPORT: import_stage(ctx), Stage.MIGRATE: migrate_stage(ctx)}
+    for stage in request.stages:
+        if ctx.stop.is_set():
+            break
+        with session_scope(ctx.engine) as session:
+            where = _selection(session, stage, request)
+            if request.retry_failed and not request.dry_run:
+                report.retried[stage] = _retry_failed(session, stage, where, ctx.owner)
+            if request.dry_run:
+                report.candidates[stage] = _due_runs(session, stage, where)
+        if request.dry_run:
+            continue
+        pipeline = ctx.settings.pipeline
+        workers = pipeline.import_workers if stage == Stage.IMPORT else pipeline.migrate_workers
+        assert workers is not None
+        options = DrainOptions(
+            owner=ctx.owner,
+            workers=workers,
+            policy=ctx.policy,
+            lease_seconds=pipeline.lease_seconds,
+            claim_batch=pipeline.claim_batch,
+            where=where,
+            limit=request.limit_per_stage,
+            shutdown_grace_seconds=ctx.settings.service.shutdown_grace_seconds,
+        )
+        report.stages[stage] = drain(
+            ctx.engine, definitions[stage], options, stop=ctx.stop, progress=progress
+        )
+    return report

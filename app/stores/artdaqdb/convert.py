@@ -1,0 +1,57 @@
+"""FHiCL source bytes → the `document` and `comments` parts of a stored record (snippet mode).
+
+The store must accept every file of a run, so a file the parser rejects is still stored, with
+the `archiver_parse_error` placeholder of artdaqdb.md §11.2, and the raw block keeps its bytes.
+"""
+
+from app.fhicl.dbjson import fhicl_to_document
+from app.fhicl.errors import FhiclError
+from app.fhicl.pairs import Pairs
+from app.stores.artdaqdb.conversion import Conversion
+from app.stores.artdaqdb.dialect import ascii_only
+
+PARSE_ERROR_KEY = "archiver_parse_error"
+_MAX_ERROR_LENGTH = 240
+
+
+def _table(children: Pairs, comment: str) -> Pairs:
+    return Pairs([("type", "table"), ("comment", comment), ("children", children)])
+
+
+def placeholder_document(message: str) -> Pairs:
+    """`data.main = {"archiver_parse_error": message}` with its metadata (§11.2)."""
+    atom = Pairs([("type", "string_doublequoted"), ("comment", ""), ("annotation", "")])
+    return Pairs(
+        [
+            ("data", Pairs([("prolog", Pairs()), ("main", Pairs([(PARSE_ERROR_KEY, message)]))])),
+            (
+                "metadata",
+                Pairs(
+                    [
+                        ("prolog", _table(Pairs(), "#prolog")),
+                        ("main", _table(Pairs([(PARSE_ERROR_KEY, atom)]), "#main")),
+                    ]
+                ),
+            ),
+            ("search", []),
+        ]
+    )
+
+
+def no_comments() -> list[Pairs]:
+    """The C++ converter's comments value for a file without comments."""
+    return [Pairs([("linenum", 0), ("value", "No comments")])]
+
+
+def convert_source(source: bytes, name: str) -> Conversion:
+    """Convert one file with the project's snippet-mode converter; never raises on bad FHiCL."""
+    text = source.decode("utf-8", errors="surrogateescape")
+    try:
+        converted = fhicl_to_document(text, name=name)
+    except (FhiclError, RecursionError) as exc:
+        message, _ = ascii_only(str(exc) or type(exc).__name__)
+        message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
+        return Conversion(placeholder_document(message), no_comments(), parse_error=message)
+    document, doc_changed = ascii_only(converted.document)
+    comments, comments_changed = ascii_only(list(converted.comments) or no_comments())
+    return Conversion(document, comments, ascii_replaced=doc_changed or comments_changed)

@@ -1,0 +1,161 @@
+"""The JSON dialect the artdaq_database C++ reader accepts (artdaqdb.md §4).
+
+The C++ reader is a Boost.Spirit grammar, not a general JSON parser: no `null`, no NaN, only
+the escapes `\\ \" \b \f \n \r \t`, ASCII only. Everything the project writes into a database
+goes through `dumps`, and `loads` rejects what the C++ tools could not read back unchanged.
+"""
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+from app.fhicl.pairs import Pairs
+
+_DISALLOWED_BYTE = re.compile(r"[^\t\n\r\x20-\x7e]")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_KNOWN_ESCAPES = frozenset('\\"bfnrt')
+_OFF_DIALECT = re.compile(r"[^\t\n\r\x08\x0c\x20-\x7e]")
+
+
+class DialectError(ValueError):
+    """Text or a value that the artdaq_database C++ reader would reject or silently alter."""
+
+
+def check_text(text: str) -> None:
+    """Raise DialectError unless `text` uses only the bytes and escapes of §4.
+
+    Backslashes occur only inside strings in valid JSON, so scanning escape pairs from the left
+    finds exactly the escapes the C++ reader would see.
+    """
+    bad = _DISALLOWED_BYTE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise DialectError(
+            f"line {line}: character {bad.group()!r} is outside the ASCII set the C++ reader"
+            " accepts"
+        )
+    for match in _ESCAPE.finditer(text):
+        if match.group(1) not in _KNOWN_ESCAPES:
+            line = text.count("\n", 0, match.start()) + 1
+            raise DialectError(
+                f"line {line}: escape {match.group()!r} is not decoded by the C++ reader"
+                ' (only \\\\ \\" \\b \\f \\n \\r \\t are)'
+            )
+
+
+def _encode(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        yield encode_basestring(value)
+    elif isinstance(value, bool):
+        yield "true" if value else "false"
+    elif isinstance(value, int):
+        yield str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise DialectError(f"{path}: {value!r} has no representation in the dialect")
+        yield repr(value)
+    elif isinstance(value, Pairs | dict):
+        items = value if isinstance(value, Pairs) else value.items()
+        yield "{"
+        for number, (key, item) in enumerate(items):
+            if not isinstance(key, str):
+                raise DialectError(f"{path}: object key {key!r} is not a string")
+            yield ("," if number else "") + encode_basestring(key) + ":"
+            yield from _encode(item, f"{path}.{key}")
+        yield "}"
+    elif isinstance(value, list | tuple):
+        if all(type(item) is str for item in value):
+            yield "[" + ",".join(map(encode_basestring, value)) + "]"
+            return
+        yield "["
+        for number, item in enumerate(value):
+            if number:
+                yield ","
+            yield from _encode(item, f"{path}[{number}]")
+        yield "]"
+    elif value is None:
+        raise DialectError(f"{path}: null is not part of the dialect (the C++ reader rejects it)")
+    else:
+        raise DialectError(f"{path}: cannot serialise a {type(value).__name__}")
+
+
+def dumps(obj: Pairs | dict[str, Any]) -> str:
+    """Serialise a top-level object compactly; raise DialectError if any rule of §4 is broken."""
+    if not isinstance(obj, Pairs | dict):
+        raise DialectError("the top level of a document must be an object")
+    text = "".join(_encode(obj, "$"))
+    check_text(text)
+    return text
+
+
+def _reject_constant(name: str) -> Any:
+    raise DialectError(f"{name} is not part of the dialect")
+
+
+def _find_null(value: Any, path: str) -> str | None:
+    if value is None:
+        return path
+    if isinstance(value, Pairs):
+        for key, item in value:
+            found = _find_null(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found = _find_null(item, f"{path}[{number}]")
+            if found:
+                return found
+    return None
+
+
+def loads(text: str) -> Pairs:
+    """Parse dialect text into ordered `Pairs` (duplicate keys kept); reject off-dialect text."""
+    check_text(text)
+    try:
+        obj = json.loads(text, object_pairs_hook=Pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise DialectError(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(obj, Pairs):
+        raise DialectError("the top level is not an object")
+    null_at = _find_null(obj, "$")
+    if null_at:
+        raise DialectError(f"{null_at}: null is not part of the dialect")
+    return obj
+
+
+def loads_first_object(text: str) -> tuple[Pairs, str]:
+    """Parse the leading object of `text` and return it with whatever follows it.
+
+    Old C++ test records (JSONDocumentBuilder fixtures) carry trailing text after the record;
+    readers that must tolerate such files use this, the writer never produces them.
+    """
+    try:
+        obj, end = json.JSONDecoder(object_pairs_hook=Pairs).raw_decode(text.lstrip())
+    except json.JSONDecodeError as exc:
+        raise DialectError(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(obj, Pairs):
+        raise DialectError("the top level is not an object")
+    return obj, text.lstrip()[end:].strip()
+
+
+def ascii_only(value: Any) -> tuple[Any, bool]:
+    """Replace every character the dialect cannot carry with `.` (§4 rule 4), in keys too."""
+    if isinstance(value, str):
+        cleaned = _OFF_DIALECT.sub(".", value)
+        return cleaned, cleaned != value
+    if isinstance(value, Pairs):
+        changed = False
+        out = Pairs()
+        for key, item in value:
+            new_key, key_changed = ascii_only(key)
+            new_item, item_changed = ascii_only(item)
+            changed = changed or key_changed or item_changed
+            out.append((new_key, new_item))
+        return out, changed
+    if isinstance(value, list):
+        items = [ascii_only(item) for item in value]
+        return [item for item, _ in items], any(flag for _, flag in items)
+    return value, False

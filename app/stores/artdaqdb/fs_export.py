@@ -1,0 +1,133 @@
+"""Export a run's files from a filesystemdb for packing (artdaqdb.md §11.6).
+
+The original bytes come from the raw block; a document without one (written by a C++ tool) is
+regenerated from `data` + `metadata`, which is not the original file, and the manifest says so.
+"""
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+from app.fhicl.pairs import Pairs
+from app.stores.artdaqdb.conversion import Regenerator
+from app.stores.artdaqdb.document import read_raw_block
+from app.stores.artdaqdb.errors import ArtdaqStoreError
+from app.stores.artdaqdb.fsio import database_lock
+from app.stores.artdaqdb.layout import document_path, read_record
+from app.stores.artdaqdb.naming import (
+    check_config_name,
+    check_run,
+    resolve_configuration,
+    update_rank,
+)
+from app.stores.artdaqdb.results import ExportEntry, ExportResult, FileSource, StoredDocument
+from app.stores.artdaqdb.snapshot import IndexSnapshot
+
+
+def _rank_key(document: StoredDocument, configuration: str) -> tuple[bool, tuple[int, ...]]:
+    rank = update_rank(document.version, configuration)
+    return rank is not None, rank or ()
+
+
+def _read(root: Path, document: StoredDocument) -> Pairs:
+    path = document_path(root, document.collection, document.oid)
+    try:
+        return read_record(path).record
+    except FileNotFoundError:
+        raise ArtdaqStoreError(
+            f"{path}: the index lists this document but the file is missing"
+        ) from None
+
+
+def _content_key(root: Path, document: StoredDocument) -> object:
+    record = _read(root, document)
+    raw = read_raw_block(record)
+    if raw.data is not None:
+        return raw.data
+    body = record.get("document")
+    return body.get("data") if body is not None else None
+
+
+def select_documents(
+    root: Path, documents: list[StoredDocument], configuration: str
+) -> tuple[list[StoredDocument], list[str]]:
+    """One document per (collection, entity): the largest update number (numeric, base = 0)."""
+    groups: dict[tuple[str, str], list[StoredDocument]] = defaultdict(list)
+    for document in documents:
+        groups[(document.collection, document.entity)].append(document)
+    chosen: list[StoredDocument] = []
+    warnings: list[str] = []
+    for (collection, entity), group in sorted(groups.items()):
+        best = max(_rank_key(document, configuration) for document in group)
+        top = sorted(
+            (doc for doc in group if _rank_key(doc, configuration) == best), key=lambda d: d.oid
+        )
+        if not best[0]:
+            warnings.append(f"{collection}/{entity}: version {top[0].version!r} not understood")
+        if len(top) > 1:
+            contents = {repr(_content_key(root, document)) for document in top}
+            oids = [document.oid for document in top]
+            if len(contents) > 1:
+                raise ArtdaqStoreError(
+                    f"{configuration}: {collection}/{entity} has {len(top)} different documents"
+                    f" for version {top[0].version!r} ({oids}); an operator must remove one"
+                )
+            warnings.append(f"{collection}/{entity}: identical duplicates {oids}; using {oids[0]}")
+        chosen.append(top[0])
+    by_entity: dict[str, list[str]] = defaultdict(list)
+    for document in chosen:
+        by_entity[document.entity].append(document.collection)
+    clashes = {entity: names for entity, names in by_entity.items() if len(names) > 1}
+    if clashes:
+        raise ArtdaqStoreError(
+            f"{configuration}: entities stored in several collections would share a file name:"
+            f" {clashes}"
+        )
+    return chosen, warnings
+
+
+def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str) -> ExportResult:
+    """The run's files (`<entity>.fcl`, exact bytes when possible) and their manifest."""
+    run_text = check_run(run)
+    check_config_name(config_name)
+    wanted = f"{run_text}/{config_name}"
+    with database_lock(root, exclusive=False):
+        snapshot = IndexSnapshot.load(root)
+        configuration = resolve_configuration(
+            wanted, snapshot.configurations_with_prefix(f"{run_text}/")
+        )
+        if configuration is None:
+            raise ArtdaqStoreError(f"{root}: run {run_text} has no configuration {wanted!r}")
+        documents = snapshot.documents_of_configuration(configuration)
+        chosen, warnings = select_documents(root, documents, configuration)
+        files: dict[str, bytes] = {}
+        manifest: list[ExportEntry] = []
+        for document in sorted(chosen, key=lambda d: d.entity):
+            path = document_path(root, document.collection, document.oid)
+            record = _read(root, document)
+            raw = read_raw_block(record)
+            if raw.problem:
+                warnings.append(f"{path}: {raw.problem}; regenerating the file instead")
+            if raw.data is not None:
+                data, source = raw.data, FileSource.RAW
+            else:
+                data = regenerator(record.get("document")).encode("ascii", errors="replace")
+                source = FileSource.REGENERATED
+                warnings.append(
+                    f"{document.entity}.fcl is regenerated from {path}, not the original file"
+                )
+            name = f"{document.entity}.fcl"
+            files[name] = data
+            manifest.append(
+                ExportEntry(
+                    file_name=name,
+                    entity=document.entity,
+                    collection=document.collection,
+                    version=document.version,
+                    oid=document.oid,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    source=source,
+                )
+            )
+    return ExportResult(int(run_text), configuration, files, tuple(manifest), tuple(warnings))

@@ -1,0 +1,372 @@
+"""Idempotent writes into a filesystemdb: archive a run (§11.3) and add its stop update (§11.4).
+
+Everything happens under the exclusive database lock. Documents are checked first and written
+only if nothing conflicts; each file is replaced atomically; indexes are re-read right before
+each update and confirmed afterwards, because a C++ writer may rewrite them at any time.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.stores.artdaqdb.conversion import Conversion, Converter
+from app.stores.artdaqdb.dialect import dumps
+from app.stores.artdaqdb.document import build_record, object_id, read_raw_block
+from app.stores.artdaqdb.fsio import atomic_write, database_lock, remove_stale_temporaries
+from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
+from app.stores.artdaqdb.index_writer import update_index
+from app.stores.artdaqdb.layout import (
+    document_path,
+    ensure_collection,
+    ensure_database,
+    ensure_root,
+    read_record,
+)
+from app.stores.artdaqdb.naming import (
+    RUN_HISTORY,
+    SCHEMA_ENTITY,
+    SYSTEM_LAYOUT,
+    UPDATE_ENTITY,
+    check_config_name,
+    check_entity,
+    check_run,
+    collection_for,
+    next_update_version,
+    resolve_configuration,
+    update_rank,
+)
+from app.stores.artdaqdb.results import (
+    ArchiveResult,
+    EntityResult,
+    EntityStatus,
+    Outcome,
+    StoredDocument,
+)
+from app.stores.artdaqdb.snapshot import IndexSnapshot
+
+
+@dataclass
+class _Plan:
+    """One entity's check result and, when it must be written, the record to write."""
+
+    entity: str
+    collection: str
+    version: str
+    source: bytes
+    status: EntityStatus
+    oid: str | None = None
+    detail: str = ""
+    record_text: str | None = None
+    index_entry: IndexEntry | None = None
+    conversion: Conversion | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def result(self) -> EntityResult:
+        return EntityResult(
+            entity=self.entity,
+            collection=self.collection,
+            version=self.version,
+            status=self.status,
+            oid=self.oid,
+            size=len(self.source),
+            sha256=hashlib.sha256(self.source).hexdigest(),
+            parse_error=self.conversion.parse_error if self.conversion else None,
+            ascii_replaced=self.conversion.ascii_replaced if self.conversion else False,
+            detail=self.detail,
+        )
+
+
+@dataclass
+class _Context:
+    root: Path
+    converter: Converter
+    snapshot: IndexSnapshot
+    configuration: str
+    run: str
+    conversions: dict[str, Conversion] = field(default_factory=dict)
+
+    def convert(self, entity: str, source: bytes) -> Conversion:
+        if entity not in self.conversions:
+            self.conversions[entity] = self.converter(source, entity)
+        return self.conversions[entity]
+
+
+def _same_content(context: _Context, plan: _Plan, stored_path: Path) -> tuple[bool, str]:
+    """Compare a stored document with the file: raw sha256 if it has a raw block, else `data`."""
+    stored = read_record(stored_path).record
+    raw = read_raw_block(stored)
+    if raw.data is not None:
+        if raw.data == plan.source:
+            return True, ""
+        return False, (
+            f"{stored_path} holds different bytes (sha256 {hashlib.sha256(raw.data).hexdigest()},"
+            f" new {hashlib.sha256(plan.source).hexdigest()})"
+        )
+    conversion = context.convert(plan.entity, plan.source)
+    plan.conversion = conversion
+    if conversion.parse_error:
+        return False, (
+            f"{stored_path} has no raw block and the new file does not parse"
+            f" ({conversion.parse_error}), so the two cannot be compared"
+        )
+    document = stored.get("document")
+    stored_data = document.get("data") if document is not None else None
+    if stored_data == conversion.document.get("data"):
+        return True, ""
+    return False, f"{stored_path} (no raw block) has different document.data"
+
+
+def _check(context: _Context, entity: str, version: str, source: bytes) -> _Plan:
+    """§11.3 step 2 for one entity: none → write, one equal → skip, differs → conflict."""
+    collection = collection_for(entity)
+    plan = _Plan(entity, collection, version, source, EntityStatus.WRITTEN)
+    own_oid = object_id(collection, context.configuration, version, entity)
+    indexed = context.snapshot.lookup(collection, context.configuration, version, entity)
+    present = [oid for oid in indexed if document_path(context.root, collection, oid).is_file()]
+    plan.warnings += [
+        f"{collection}/index.json lists {oid} for {entity} but the file is missing"
+        for oid in indexed
+        if oid not in present
+    ]
+    if own_oid not in present and document_path(context.root, collection, own_oid).is_file():
+        present.append(own_oid)
+    if len(present) > 1:
+        plan.status = EntityStatus.DUPLICATE
+        plan.detail = f"{len(present)} documents for one key: {sorted(present)}"
+        return plan
+    if not present:
+        return _prepare_write(context, plan, own_oid)
+    plan.oid = present[0]
+    path = document_path(context.root, collection, plan.oid)
+    same, why = _same_content(context, plan, path)
+    if not same:
+        plan.status = EntityStatus.CONFLICT
+        plan.detail = why
+        return plan
+    entry = entry_for(plan.oid, read_record(path).record)
+    index = context.snapshot.indexes.get(collection)
+    if plan.oid == own_oid and (index is None or not has_entry(index, entry)):
+        plan.status = EntityStatus.REINDEXED
+        plan.index_entry = entry
+    else:
+        plan.status = EntityStatus.UNCHANGED
+    return plan
+
+
+def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
+    conversion = context.convert(plan.entity, plan.source)
+    built = build_record(
+        plan.source,
+        converter=lambda _source, _name: conversion,
+        collection=plan.collection,
+        configuration=context.configuration,
+        version=plan.version,
+        entity=plan.entity,
+        run=context.run,
+    )
+    plan.oid = oid
+    plan.conversion = conversion
+    plan.record_text = dumps(built.record)
+    plan.index_entry = entry_for(oid, built.record)
+    return plan
+
+
+def _collection_order(collection: str) -> tuple[int, str]:
+    """RunHistory first, SystemLayout (the "archived" marker) last."""
+    rank = {RUN_HISTORY: 0, SYSTEM_LAYOUT: 2}.get(collection, 1)
+    return rank, collection
+
+
+def _apply(root: Path, plans: list[_Plan]) -> None:
+    """Write the documents (schema last), then each touched index once."""
+    pending = [plan for plan in plans if plan.status is EntityStatus.WRITTEN]
+    pending.sort(
+        key=lambda plan: (plan.entity == SCHEMA_ENTITY, _collection_order(plan.collection))
+    )
+    for plan in pending:
+        ensure_collection(root, plan.collection)
+        assert plan.oid is not None and plan.record_text is not None
+        atomic_write(
+            root, document_path(root, plan.collection, plan.oid), plan.record_text.encode("ascii")
+        )
+    touched: dict[str, list[IndexEntry]] = {}
+    for plan in plans:
+        if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED) and plan.index_entry:
+            touched.setdefault(plan.collection, []).append(plan.index_entry)
+    for collection in sorted(touched, key=_collection_order):
+        ensure_collection(root, collection)
+        update_index(root, collection, touched[collection])
+
+
+def _outcome(plans: list[_Plan]) -> Outcome:
+    statuses = {plan.status for plan in plans}
+    if EntityStatus.CONFLICT in statuses:
+        return Outcome.CONFLICT
+    if EntityStatus.DUPLICATE in statuses:
+        return Outcome.DUPLICATE
+    if statuses == {EntityStatus.WRITTEN}:
+        return Outcome.INSERTED
+    if statuses & {EntityStatus.WRITTEN, EntityStatus.REINDEXED}:
+        return Outcome.COMPLETED
+    return Outcome.UNCHANGED
+
+
+def _finish(
+    context: _Context,
+    version: str,
+    plans: list[_Plan],
+    *,
+    extra: tuple[StoredDocument, ...] = (),
+    warnings: tuple[str, ...] = (),
+) -> ArchiveResult:
+    """Write unless something conflicts; a conflict stops the run with nothing written."""
+    outcome = _outcome(plans)
+    if outcome is Outcome.CONFLICT:
+        for plan in plans:
+            if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED):
+                plan.status = EntityStatus.NOT_WRITTEN
+    else:
+        _apply(context.root, plans)
+    warnings += tuple(warning for plan in plans for warning in plan.warnings)
+    return ArchiveResult(
+        run=int(context.run),
+        configuration=context.configuration,
+        version=version,
+        outcome=outcome,
+        entities=tuple(plan.result() for plan in plans),
+        extra=extra,
+        warnings=warnings,
+    )
+
+
+def _validated_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    for entity, data in files.items():
+        check_entity(entity)
+        if not isinstance(data, bytes):
+            raise TypeError(f"file {entity!r}: content must be bytes")
+    if SCHEMA_ENTITY not in files:
+        raise ValueError("the file set has no 'schema' entity (the archived marker)")
+    if UPDATE_ENTITY in files:
+        raise ValueError(f"{UPDATE_ENTITY!r} belongs to the stop update, not to the archive")
+    return dict(files)
+
+
+def _open(root: Path, uri: str, converter: Converter, run: int) -> tuple[_Context, list[str]]:
+    """Prepare the database and read its indexes; return the run's stored configurations."""
+    remove_stale_temporaries(root)
+    ensure_database(root, uri)
+    snapshot = IndexSnapshot.load(root)
+    run_text = check_run(run)
+    stored = snapshot.configurations_with_prefix(f"{run_text}/")
+    return _Context(root, converter, snapshot, "", run_text), stored
+
+
+def archive_run(
+    root: Path,
+    uri: str,
+    converter: Converter,
+    run: int,
+    config_name: str,
+    files: Mapping[str, bytes],
+) -> ArchiveResult:
+    """§11.3: store every file of the run as `R/C`, completing a partial earlier import."""
+    check_config_name(config_name)
+    sources = _validated_files(files)
+    ensure_root(root)
+    with database_lock(root, exclusive=True):
+        context, stored = _open(root, uri, converter, run)
+        wanted = f"{context.run}/{config_name}"
+        context.configuration = resolve_configuration(wanted, stored) or wanted
+        foreign = tuple(name for name in stored if name != context.configuration)
+        if foreign:
+            return ArchiveResult(
+                run, wanted, wanted, Outcome.FOREIGN_CONFIGURATION, foreign=foreign
+            )
+        version = context.configuration
+        plans = [_check(context, entity, version, data) for entity, data in sources.items()]
+        extra = tuple(
+            document
+            for document in context.snapshot.documents_of_configuration(version)
+            if document.version == version and document.entity not in sources
+        )
+        return _finish(context, version, plans, extra=extra)
+
+
+def _newest(
+    context: _Context, documents: list[StoredDocument]
+) -> tuple[list[StoredDocument], list[str]]:
+    """The RunHistory2 documents with the largest update number, and versions not understood."""
+    ranked = [(update_rank(doc.version, context.configuration), doc) for doc in documents]
+    odd = [doc.version for rank, doc in ranked if rank is None]
+    ranked = [(rank, doc) for rank, doc in ranked if rank is not None]
+    if not ranked:
+        return [], odd
+    top = max(rank for rank, _ in ranked)
+    return [doc for rank, doc in ranked if rank == top], odd
+
+
+def update_run_stop(
+    root: Path,
+    uri: str,
+    converter: Converter,
+    run: int,
+    config_name: str,
+    runhistory2: bytes,
+    schema: bytes,
+) -> ArchiveResult:
+    """§11.4: store `RunHistory2` + `schema` as `R/Cvk`, or nothing if the newest is identical."""
+    check_config_name(config_name)
+    ensure_root(root)
+    with database_lock(root, exclusive=True):
+        context, stored = _open(root, uri, converter, run)
+        wanted = f"{context.run}/{config_name}"
+        resolved = resolve_configuration(wanted, stored)
+        if resolved is None:
+            outcome = Outcome.FOREIGN_CONFIGURATION if stored else Outcome.MISSING_BASE
+            return ArchiveResult(run, wanted, wanted, outcome, foreign=tuple(stored))
+        context.configuration = resolved
+        if not context.snapshot.lookup(SYSTEM_LAYOUT, resolved, resolved, SCHEMA_ENTITY):
+            return ArchiveResult(
+                run,
+                resolved,
+                resolved,
+                Outcome.MISSING_BASE,
+                warnings=(f"{resolved}: no indexed SystemLayout/schema at the base version",),
+            )
+        documents = context.snapshot.documents_of_configuration(resolved)
+        updates = [doc for doc in documents if doc.entity == UPDATE_ENTITY]
+        newest, odd = _newest(context, updates)
+        warnings = tuple(f"RunHistory2 version {version!r} not understood" for version in odd)
+        if len(newest) > 1:
+            plan = _Plan(
+                UPDATE_ENTITY,
+                RUN_HISTORY,
+                newest[0].version,
+                runhistory2,
+                EntityStatus.DUPLICATE,
+                detail=f"{len(newest)} documents: {sorted(d.oid for d in newest)}",
+            )
+            return _finish(context, newest[0].version, [plan], warnings=warnings)
+        if newest:
+            latest = newest[0]
+            probe = _Plan(
+                UPDATE_ENTITY,
+                RUN_HISTORY,
+                latest.version,
+                runhistory2,
+                EntityStatus.UNCHANGED,
+                oid=latest.oid,
+            )
+            same, _ = _same_content(context, probe, document_path(root, RUN_HISTORY, latest.oid))
+            if same:
+                plans = [probe]
+                if latest.version != resolved:
+                    plans.append(_check(context, SCHEMA_ENTITY, latest.version, schema))
+                return _finish(context, latest.version, plans, warnings=warnings)
+        version = next_update_version(resolved, {doc.version for doc in documents})
+        plans = [
+            _check(context, UPDATE_ENTITY, version, runhistory2),
+            _check(context, SCHEMA_ENTITY, version, schema),
+        ]
+        return _finish(context, version, plans, warnings=warnings)

@@ -1,0 +1,68 @@
+"""Locked, atomic file writes inside a filesystemdb root (artdaqdb.md §5.7, §7).
+
+Lock and temporary files live directly in `<root>`: the C++ tools ignore regular files there,
+while anything inside a collection directory would be read as a document by the rebuild tool.
+"""
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOCK_NAME = ".archiver.lock"
+TEMP_PREFIX = ".archiver-tmp-"
+FILE_MODE = 0o644
+
+
+@contextmanager
+def database_lock(root: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold the project's per-database `flock` (exclusive for writers, shared for readers).
+
+    Each call opens its own file description, so threads of one process exclude each other too.
+    """
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(root: Path, target: Path, data: bytes) -> None:
+    """Write `target` via a temporary file in `root`, fsync, rename, fsync the directory.
+
+    A crash leaves either the old file or the new one at `target`, plus at most one stray
+    temporary file in `root`, which `remove_stale_temporaries` deletes under the lock.
+    """
+    temporary = root / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_directory(target.parent)
+
+
+def remove_stale_temporaries(root: Path) -> list[Path]:
+    """Delete temporary files left by a crashed writer; call only under the exclusive lock."""
+    removed = []
+    for path in root.glob(f"{TEMP_PREFIX}*"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
