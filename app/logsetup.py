@@ -81,5 +81,5 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(settings.app.log_level)
-    for name in ("httpx", "httpcore", "alembic"):
+    for name in ("httpx", "httpcore", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))

@@ -1,5 +1,6 @@
 """The FastAPI application: lifespan (ledger, migrations), routers and static files."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,9 +10,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__, migrate
-from app.api import health
+from app.api import health, metrics
 from app.config import Settings
 from app.db import describe_url, make_engine
+from app.service import Service
 from app.state import ServiceState
 from app.web import pages
 
@@ -19,8 +21,9 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the service for `settings`; the lifespan opens and migrates the ledger."""
+def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
+    """Build the service for `settings`; the lifespan opens and migrates the ledger and, with
+    `background`, starts the stage workers, the scheduler and the job runner."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,10 +33,15 @@ def create_app(settings: Settings) -> FastAPI:
         )
         migrate.upgrade(engine)
         log.info("ledger %s ready", describe_url(settings.database.url))
-        app.state.service = ServiceState(settings=settings, engine=engine)
+        runner = Service(settings, engine)
+        app.state.service = ServiceState(settings=settings, engine=engine, runner=runner)
+        if background:
+            await asyncio.to_thread(runner.start)
         try:
             yield
         finally:
+            if background:
+                await asyncio.to_thread(runner.stop)
             engine.dispose()
             log.info("service stopped")
 
@@ -44,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -202,6 +202,8 @@ class Job(SQLModel, table=True):
     params: dict = Field(default_factory=dict, sa_column=Column(JSON(none_as_null=True)))
     state: JobState = Field(default=JobState.QUEUED, sa_column=_enum(JobState))
     requested_by: str = Field(max_length=128)
+    owner: str | None = Field(default=None, max_length=128)
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_when())
     total: int = 0
     done: int = 0
     failed: int = 0

@@ -1,11 +1,15 @@
-"""What the running service shares between requests: settings, the ledger engine."""
+"""What the running service shares between requests: settings, ledger engine, the runner."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.service import Service
 
 
 @dataclass
@@ -14,6 +18,7 @@ class ServiceState:
 
     settings: Settings
     engine: Engine
+    runner: "Service"
 
 
 def service_state(request: Request) -> ServiceState:

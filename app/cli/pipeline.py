@@ -1,11 +1,8 @@
 """`rra import|migrate|run|retry`: the pipeline as batch commands with the legacy exit codes."""
 
 import logging
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,11 +25,18 @@ from app.cli.common import (
     settings_or_exit,
 )
 from app.config import Settings
-from app.db import LedgerLockedError, lock_sqlite_ledger
+from app.db import LedgerLockedError, lock_sqlite_ledger, session_scope
 from app.models import Stage, State
 from app.pipeline.claims import Claim
-from app.pipeline.context import PipelineContext
+from app.pipeline.context import PipelineContext, worker_id
 from app.pipeline.driver import RunResult
+from app.pipeline.legacy_state import (
+    LegacyStateError,
+    apply_legacy_state,
+    describe,
+    read_legacy_state,
+)
+from app.pipeline.reconcile import reconcile
 from app.pipeline.runner import WorkReport, WorkRequest, run_work
 from app.runranges import RangeSyntaxError, RunSelection, parse_runs
 
@@ -54,11 +58,6 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logg
 ValidateOption = Annotated[
     bool, typer.Option("--validate", help="Check metadata.fcl of each blob; failures fail the run.")
 ]
-
-
-def worker_id() -> str:
-    """A lease owner name that says which process holds a row."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def parse_selection(runs: str | None) -> RunSelection | None:
@@ -112,7 +111,7 @@ def exit_code(report: WorkReport) -> int:
     return EXIT_FAILED if report.failed_runs else EXIT_OK
 
 
-def execute(settings: Settings, request: WorkRequest, *, validate: bool = False) -> int:
+def execute(settings: Settings, request: WorkRequest) -> int:
     """Run one request in this process with progress output; returns the exit code."""
     try:
         lock = lock_sqlite_ledger(str(settings.database.url))
@@ -120,7 +119,7 @@ def execute(settings: Settings, request: WorkRequest, *, validate: bool = False)
         typer.echo(f"error: {exc}; use the service's API or jobs instead", err=True)
         return EXIT_FAILED
     engine = ledger_engine(settings)
-    ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id(), validate=validate)
+    ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
     try:
         migrate.upgrade(engine)
         with (
@@ -202,6 +201,7 @@ def _command(
 
 def register(cli: typer.Typer) -> None:
     """Add the pipeline commands to `rra`."""
+    register_maintenance(cli)
 
     @cli.command("import")
     def import_command(
@@ -268,3 +268,54 @@ def register(cli: typer.Typer) -> None:
             typer.echo("error: --stage must be import, migrate or both", err=True)
             raise typer.Exit(EXIT_FAILED)
         _command(chosen, config, runs, False, dry_run, None, verbose, retry_failed=True)
+
+
+def register_maintenance(cli: typer.Typer) -> None:
+    """`rra reconcile` and `rra import-legacy-state`."""
+
+    @cli.command("reconcile")
+    def reconcile_command(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+        """Compare the ledger with artdaq_database and UconDB and repair it."""
+        settings = settings_or_exit(config)
+        configure_cli_logging(verbose)
+        engine = ledger_engine(settings)
+        ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
+        try:
+            migrate.upgrade(engine)
+            report = reconcile(ctx)
+        finally:
+            ctx.close()
+            engine.dispose()
+        for name, count in report.counts.items():
+            typer.echo(f"{name}: {count} run(s) listed")
+        for stage, drift in report.drift.items():
+            typer.echo(
+                f"{stage.value}: {len(drift.vanished)} vanished (queued again), "
+                f"{len(drift.requeued)} queued to verify, "
+                f"{len(drift.untracked)} held without a source record"
+            )
+        for anomaly in report.anomalies[:20]:
+            typer.echo(f"anomaly: {anomaly}")
+        for name, error in report.errors.items():
+            typer.echo(f"error: cannot list {name}: {error}", err=True)
+        raise typer.Exit(EXIT_FAILED if report.errors else EXIT_OK)
+
+    @cli.command("import-legacy-state")
+    def import_legacy_state_command(
+        config: Annotated[Path | None, typer.Argument(help="The legacy config.yaml.")] = None,
+    ) -> None:
+        """Seed the ledger once from the legacy state files and failure logs."""
+        settings = settings_or_exit(config)
+        try:
+            found = read_legacy_state(settings)
+        except LegacyStateError as exc:
+            typer.echo(f"error: {exc}; nothing was imported", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        engine = ledger_engine(settings)
+        try:
+            migrate.upgrade(engine)
+            with session_scope(engine) as session:
+                apply_legacy_state(session, found, settings)
+        finally:
+            engine.dispose()
+        typer.echo(describe(found))

@@ -16,7 +16,7 @@ from app.logsetup import configure_logging
 log = logging.getLogger(__name__)
 
 
-class _Server(uvicorn.Server):
+class StopCleanlyServer(uvicorn.Server):
     """uvicorn, except that a SIGTERM/SIGINT stop ends the process with status 0.
 
     uvicorn re-raises the stop signal after its graceful shutdown, so a clean stop would look
@@ -56,7 +56,7 @@ def register(cli: typer.Typer) -> None:
         except LedgerLockedError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
-        server = _Server(
+        server = StopCleanlyServer(
             uvicorn.Config(
                 create_app(settings),
                 host=host or settings.service.host,

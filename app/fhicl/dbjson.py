@@ -1,14 +1,15 @@
 """FHiCL <-> the `document`/`comments` parts of an artdaq_database record ("snippet mode").
 
-Reading follows `fhicl_reader.cpp` + `convertfhicl2jsondb.cpp` of artdaq_database (artdaqdb.md
-§3.2, §3.3): atoms stay strings as written, references and overrides stay unresolved, a repeated
-name keeps its first position and takes the last value (the C++ table is an insertion-ordered
-map), and a main-part name replaces a prolog binding of the same name. Protections are enforced
-as the C++ parser does (a `@protect_ignore` binding is kept, redefining `@protect_error` fails).
+Reading follows `fhicl_reader.cpp` + `convertfhicl2jsondb.cpp` of artdaq_database with
+fhicl-cpp in snippet mode (artdaqdb.md §3.2, §3.3): atoms stay strings as written, references
+and overrides stay unresolved, every top-level binding is kept in order (a repeated name too;
+a main-part binding only drops a prolog binding of the same name), while inside a table a
+repeated name overwrites the first one in place, subject to fhicl-cpp's protection rules.
+A binding's protection is inherited by the values nested in it.
 
-Comment attribution reproduces the C++ rule: a node's `comment` is the comment on the line above
-the line its value starts on (unless that comment starts with `/` or contains `#include `),
-its `annotation` the comment on that line itself; tables get no annotation.
+Comment attribution reproduces the C++ rule: a node's `comment` is the comment on the line
+above the line its value starts on (unless that comment starts with `/` or contains
+`#include `), its `annotation` the comment on that line itself; tables get no annotation.
 
 Where the C++ reader cannot read the construct at all, the project's choices are:
 `@table::x` becomes the key `fhicl_table_splice_<n>` with value `x` (written back as
@@ -18,7 +19,7 @@ flat key, like dotted overrides.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.fhicl import ast
@@ -33,8 +34,7 @@ __all__ = ["ConvertedDocument", "document_to_fhicl", "fhicl_to_document"]
 INCLUDE_PREFIX = "fhicl_pound_include_"
 # artdaq_database numbers includes by every match of this in the raw text, comments included.
 _INCLUDE_MARK = re.compile(r"#include\s")
-_PROTECTION_RANK = {"": 0, "@protect_ignore": 1, "@protect_error": 2}
-_PROTECTION_NAME = {rank: name for name, rank in _PROTECTION_RANK.items()}
+_RANK = {"": 0, "@protect_ignore": 1, "@protect_error": 2}
 _STRING_TYPES = {"": "string_unquoted", "'": "string_singlequoted", '"': "string_doublequoted"}
 _ATOM_TYPES = {
     "nil": "nil",
@@ -54,34 +54,119 @@ class ConvertedDocument:
     comments: list[Pairs]
 
 
-@dataclass(slots=True)
-class _Node:
-    """A converted value before serialisation: protections may still be inherited."""
+class _Converter:
+    """One file's conversion: its comments, include numbering and `@table::` counter."""
 
-    type: str
-    line: int
-    data: str | None = None
-    items: list["_Node"] | None = None
-    entries: dict[str, "_Node"] | None = None
-    rank: int = 0
+    def __init__(self, text: str, name: str) -> None:
+        self.name = name
+        self.comments = scan_comments(text)
+        self.include_numbers = _include_numbers(text)
+        self.splices = 0
+
+    def comment(self, line: int) -> str:
+        text = self.comments.get(line - 1, "")
+        if not text or text[0] == "/" or "#include " in text:
+            return ""
+        return text
+
+    def value(self, value: ast.Value | ast.SequenceSplice) -> tuple[Any, Pairs]:
+        """The `data` value and `metadata` node of one value."""
+        line = value.line
+        if type(value) is ast.Atom:
+            kind = _STRING_TYPES[value.quote] if value.kind == "string" else _ATOM_TYPES[value.kind]
+            meta = Pairs(
+                (("type", kind), ("comment", self.comment(line)), ("annotation", self.comments.get(line, "")))
+            )
+            return value.text, meta
+        if type(value) is ast.Sequence:
+            data = []
+            children = Pairs()
+            for index, item in enumerate(value.items):
+                item_data, item_meta = self.value(item)
+                data.append(item_data)
+                children.append((str(index), item_meta))
+            meta = Pairs(
+                (
+                    ("type", "sequence"),
+                    ("comment", self.comment(line)),
+                    ("annotation", self.comments.get(line, "")),
+                    ("children", children),
+                )
+            )
+            return data, meta
+        if type(value) is ast.Table:
+            entries: dict[str, tuple[Any, Pairs]] = {}
+            for statement in value.entries:
+                key, data_and_meta = self.statement(statement)
+                old = entries.get(key)
+                if old is None or not self.keeps(key, old[1], data_and_meta[1], statement):
+                    entries[key] = data_and_meta
+            table_data, children = _split(entries.items())
+            meta = Pairs((("type", "table"), ("comment", self.comment(line)), ("children", children)))
+            return table_data, meta
+        assert isinstance(value, ast.SequenceSplice)
+        return self.value(ast.Atom("string", f"@sequence::{value.name}", "", line, value.column))
+
+    def statement(self, statement: ast.Statement) -> tuple[str, tuple[Any, Pairs]]:
+        """The key one statement binds, with its `data` value and `metadata` node."""
+        if isinstance(statement, ast.Binding):
+            data, meta = self.value(statement.value)
+            if statement.protection:
+                self.protect(meta, _RANK[statement.protection], statement, top=True)
+            return statement.name, (data, meta)
+        if isinstance(statement, ast.Include):
+            number = self.include_numbers[(statement.line, statement.column)]
+            meta = Pairs((("type", "string_doublequoted"), ("comment", ""), ("annotation", "")))
+            return f"{INCLUDE_PREFIX}{number}", (statement.path, meta)
+        if isinstance(statement, ast.Erase):
+            atom = ast.Atom("string", "@erase", "", statement.line, statement.column)
+            return statement.name, self.value(atom)
+        key = f"{TABLE_SPLICE_PREFIX}{self.splices}"
+        self.splices += 1
+        return key, self.value(ast.Atom("string", statement.name, "", statement.line, statement.column))
+
+    def protect(self, meta: Pairs, rank: int, where: ast.Binding, top: bool = False) -> None:
+        """fhicl-cpp's set_protection: nested values take the enclosing binding's protection."""
+        own = _RANK[meta.get("protection", "")]
+        if top or own == 0:
+            position = len(meta) - 1 if meta[-1][0] == "children" else len(meta)
+            meta.insert(position, ("protection", where.protection if top else _name_of(rank)))
+            own = rank
+        elif own < rank:
+            raise FhiclError(
+                self.name,
+                where.line,
+                where.column,
+                f"a value nested in {where.name!r} is less protected than {where.protection}",
+            )
+        children = meta.get("children")
+        for _, child in children or ():
+            self.protect(child, max(rank, own), where)
+
+    def keeps(self, key: str, old: Pairs, new: Pairs, where: ast.Statement) -> bool:
+        """Whether a table keeps `old` when `key` is bound again (fhicl-cpp's map_insert)."""
+        old_rank = _RANK[old.get("protection", "")]
+        if _RANK[new.get("protection", "")] > old_rank:
+            message = f"{key!r} cannot be bound again with a stronger protection"
+        elif old_rank == 2:
+            message = f"{key!r} is bound with @protect_error and cannot be bound again"
+        else:
+            return old_rank == 1
+        raise FhiclError(self.name, where.line, where.column, message)
 
 
-@dataclass(slots=True)
-class _Slot:
-    key: str
-    node: _Node
-    in_prolog: bool
+def _name_of(rank: int) -> str:
+    return "@protect_error" if rank == 2 else "@protect_ignore"
 
 
-@dataclass
-class _Context:
-    """What the conversion of one file needs besides the tree."""
-
-    name: str
-    comments: dict[int, str]
-    include_numbers: dict[tuple[int, int], int]
-    splices: int = 0
-    top: list[_Slot] = field(default_factory=list)
+def _split(entries: Any) -> tuple[Pairs, Pairs]:
+    """(key, (data, meta)) pairs -> the `data` table and the `metadata` children."""
+    data = Pairs()
+    children = Pairs()
+    for key, (value, meta) in entries:
+        data.append((key, value))
+        children.append((key, meta))
+    return data, children
 
 
 def _include_numbers(text: str) -> dict[tuple[int, int], int]:
@@ -99,155 +184,34 @@ def _include_numbers(text: str) -> dict[tuple[int, int], int]:
     return numbers
 
 
-def _inherit(node: _Node, rank: int, context: _Context, where: ast.Binding) -> None:
-    """fhicl-cpp's check_element_protections: nested values take the enclosing protection."""
-    if node.rank == 0:
-        node.rank = rank
-    elif node.rank < rank:
-        raise FhiclError(
-            context.name,
-            where.line,
-            where.column,
-            f"a value nested in {where.name!r} has a weaker protection than {where.protection}",
-        )
-    children = node.items if node.items is not None else (node.entries or {}).values()
-    for child in children:
-        _inherit(child, max(rank, node.rank), context, where)
-
-
-def _convert(value: ast.Value | ast.SequenceSplice, context: _Context) -> _Node:
-    if isinstance(value, ast.Atom):
-        kind = _STRING_TYPES[value.quote] if value.kind == "string" else _ATOM_TYPES[value.kind]
-        return _Node(kind, value.line, data=value.text)
-    if isinstance(value, ast.Sequence):
-        items = [_convert(item, context) for item in value.items]
-        return _Node("sequence", value.line, items=items)
-    if isinstance(value, ast.Table):
-        entries: dict[str, _Node] = {}
-        for statement in value.entries:
-            key, node, where = _entry(statement, context)
-            _insert_in_table(entries, key, node, where, context)
-        return _Node("table", value.line, entries=entries)
-    return _Node("string_unquoted", value.line, data=f"@sequence::{value.name}")
-
-
-def _entry(statement: ast.Statement, context: _Context) -> tuple[str, _Node, ast.Statement]:
-    """The key and converted value one statement binds, protection applied to nested values."""
-    if isinstance(statement, ast.Binding):
-        node = _convert(statement.value, context)
-        if statement.protection:
-            node.rank = _PROTECTION_RANK[statement.protection]
-            _inherit(node, node.rank, context, statement)
-        return statement.name, node, statement
-    if isinstance(statement, ast.Erase):
-        return statement.name, _Node("string_unquoted", statement.line, data="@erase"), statement
-    if isinstance(statement, ast.Include):
-        number = context.include_numbers[(statement.line, statement.column)]
-        node = _Node("string_doublequoted", 0, data=statement.path)
-        return f"{INCLUDE_PREFIX}{number}", node, statement
-    key = f"{TABLE_SPLICE_PREFIX}{context.splices}"
-    context.splices += 1
-    return key, _Node("string_unquoted", statement.line, data=statement.name), statement
-
-
-def _protected(key: str, old: _Node, new: _Node, where: ast.Statement, context: _Context) -> bool:
-    """Whether `old` must stay (fhicl-cpp's rules for redefining a name); raise if forbidden."""
-    if old.rank == 2:
-        message = f"{key!r} is bound with @protect_error and cannot be redefined"
-    elif new.rank > old.rank and old.type != "nil":
-        message = f"{key!r} cannot be redefined with a stronger protection"
-    else:
-        return old.rank == 1
-    raise FhiclError(context.name, where.line, where.column, message)
-
-
-def _insert_in_table(
-    entries: dict[str, _Node], key: str, node: _Node, where: ast.Statement, context: _Context
-) -> None:
-    old = entries.get(key)
-    if old is None or not _protected(key, old, node, where, context):
-        entries[key] = node
-
-
-def _insert_top(key: str, node: _Node, in_prolog: bool, context: _Context) -> None:
-    """The C++ top level keeps every binding in order; a main binding only drops a prolog one."""
-    if not in_prolog:
-        for index, slot in enumerate(context.top):
-            if slot.key == key:
-                if slot.in_prolog:
-                    del context.top[index]
-                break
-    context.top.append(_Slot(key, node, in_prolog))
-
-
-def _comment(comments: dict[int, str], line: int) -> str:
-    text = comments.get(line - 1, "") if line > 1 else ""
-    if not text or text.startswith("/") or "#include " in text:
-        return ""
-    return text
-
-
-def _emit(key: str, node: _Node, comments: dict[int, str]) -> tuple[Any, Pairs]:
-    """The `data` value and `metadata` node of one converted value."""
-    if key.startswith(INCLUDE_PREFIX):
-        meta = Pairs([("type", node.type), ("comment", ""), ("annotation", "")])
-    else:
-        meta = Pairs([("type", node.type), ("comment", _comment(comments, node.line))])
-        if node.type != "table":
-            meta.append(("annotation", comments.get(node.line, "")))
-    if node.rank:
-        meta.append(("protection", _PROTECTION_NAME[node.rank]))
-    if node.items is not None:
-        data_list = []
-        children = Pairs()
-        for index, item in enumerate(node.items):
-            item_data, item_meta = _emit(str(index), item, comments)
-            data_list.append(item_data)
-            children.append((str(index), item_meta))
-        meta.append(("children", children))
-        return data_list, meta
-    if node.entries is not None:
-        data_table, children = _emit_table(node.entries.items(), comments)
-        meta.append(("children", children))
-        return data_table, meta
-    return node.data, meta
-
-
-def _emit_table(entries: Any, comments: dict[int, str]) -> tuple[Pairs, Pairs]:
-    data = Pairs()
-    children = Pairs()
-    for key, node in entries:
-        value, meta = _emit(key, node, comments)
-        data.append((key, value))
-        children.append((key, meta))
-    return data, children
-
-
 def _section(label: str, children: Pairs) -> Pairs:
-    return Pairs([("type", "table"), ("comment", f"#{label}"), ("children", children)])
+    return Pairs((("type", "table"), ("comment", f"#{label}"), ("children", children)))
 
 
 def fhicl_to_document(text: str, *, name: str) -> ConvertedDocument:
     """Convert one FHiCL file as artdaq_database stores it; FhiclError if it cannot be parsed."""
     tree = parse(text, filename=name)
-    context = _Context(name, scan_comments(text), _include_numbers(text))
+    converter = _Converter(text, name)
+    top: list[tuple[str, bool, tuple[Any, Pairs]]] = []
     for in_prolog, statements in ((True, tree.prolog), (False, tree.main)):
         for statement in statements:
-            key, node, _ = _entry(statement, context)
-            _insert_top(key, node, in_prolog, context)
-    prolog = [(slot.key, slot.node) for slot in context.top if slot.in_prolog]
-    main = [(slot.key, slot.node) for slot in context.top if not slot.in_prolog]
-    prolog_data, prolog_meta = _emit_table(prolog, context.comments)
-    main_data, main_meta = _emit_table(main, context.comments)
+            key, data_and_meta = converter.statement(statement)
+            if not in_prolog:
+                first = next((i for i, (k, _, _) in enumerate(top) if k == key), None)
+                if first is not None and top[first][1]:
+                    del top[first]
+            top.append((key, in_prolog, data_and_meta))
+    prolog_data, prolog_meta = _split((key, item) for key, in_prolog, item in top if in_prolog)
+    main_data, main_meta = _split((key, item) for key, in_prolog, item in top if not in_prolog)
     document = Pairs(
-        [
-            ("data", Pairs([("prolog", prolog_data), ("main", main_data)])),
+        (
+            ("data", Pairs((("prolog", prolog_data), ("main", main_data)))),
             (
                 "metadata",
-                Pairs([("prolog", _section("prolog", prolog_meta)), ("main", _section("main", main_meta))]),
+                Pairs((("prolog", _section("prolog", prolog_meta)), ("main", _section("main", main_meta)))),
             ),
             ("search", []),
-        ]
+        )
     )
-    comments = [Pairs([("linenum", line), ("value", value)]) for line, value in context.comments.items()]
-    return ConvertedDocument(document, comments or [Pairs([("linenum", 0), ("value", "No comments")])])
+    comments = [Pairs((("linenum", line), ("value", value))) for line, value in converter.comments.items()]
+    return ConvertedDocument(document, comments or [Pairs((("linenum", 0), ("value", "No comments")))])

@@ -5,7 +5,8 @@ whitespace or one of a few delimiters, so `12ab` is a string, `1-2` is nothing, 
 error. Each terminal below carries that rule as a lookahead. "Whitespace" there means anything
 outside printable ASCII (`[^!-~]`), as C's `isgraph` sees it. Priorities settle the overlaps the
 contextual lexer still sees: keywords over names, `true`/`false`/numbers over strings,
-`#include` over comments.
+`#include` over comments. For speed, the common `name:` is one token (NAME_COLON); the
+general `name`, comments, `:` spelling stays available.
 """
 
 _LOOKAHEADS = {
@@ -20,6 +21,13 @@ _LOOKAHEADS = {
     # After digit-starting strings: whitespace or # / , ] }
     "<END_DSS>": r"(?=[^!-~]|[#\/,\]}]|\Z)",
 }
+# A qualified name `a.b[2].c`, whitespace allowed around `.`, `[` and `]` as fhicl-cpp does.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*<END_NAME>"
+_NUMBER = (
+    r"(?:[+-]?infinity<END_INF>"
+    r"|(?:0[xX][0-9A-Fa-f]+|0[bB][01]+|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)<END_NUMBER>)"
+)
+_PART = r"(?:[ \t\n\r]*(?:\.[ \t\n\r]*[A-Za-z_][A-Za-z0-9_]*<END_NAME>|\[[ \t\n\r]*\d+[ \t\n\r]*\]))"
 
 _TEMPLATE = r"""
 start: _entry*
@@ -27,45 +35,53 @@ _entry: prolog | _statement
 prolog: BEGIN_PROLOG _entry* END_PROLOG
 
 _statement: assign | erase | table_splice | include
-assign: qualname _COLON value
-      | qualname PROTECT value -> assign_protected
-erase: qualname _COLON ERASE
-table_splice: TABLE_SPLICE qualname
+assign: _key_colon value
+      | _key PROTECT value -> assign_protected
+erase: _key_colon ERASE
+_key: NAME | QUALNAME
+_key_colon: NAME_COLON | QUALNAME_COLON | _key _COLON
+table_splice: TABLE_SPLICE
 include: INCLUDE
-qualname: NAME (DOT NAME | LSQB INDEX RSQB)*
 
-value: NIL | BOOL | NUMBER | complex | NAME | DSS | SQSTRING | DQSTRING | TABLE_ID
-     | reference | sequence | table
+?value: NIL | BOOL | NUMBER | DSS | SQSTRING | DQSTRING | TABLE_ID | LOCAL_REF | DB_REF
+      | unquoted | complex | sequence | table
+unquoted: NAME
 complex: LPAR NUMBER _COMMA NUMBER RPAR
-reference: LOCAL_REF qualname | DB_REF qualname
 
 sequence: LSQB RSQB
-        | LSQB _item (_COMMA _item)* RSQB
+        | LSQB _item RSQB
+        | LSQB items _item RSQB
+items: _listed | items _listed
+_listed: NUMBER_COMMA | _item _COMMA
 _item: value | sequence_splice
-sequence_splice: SEQUENCE_SPLICE qualname
+sequence_splice: SEQUENCE_SPLICE
 
 table: LBRACE _table_entry* RBRACE
 _table_entry: table_assign | table_erase | table_splice | include
-table_assign: NAME _COLON value
+table_assign: _name_colon value
             | NAME PROTECT value -> table_assign_protected
-table_erase: NAME _COLON ERASE
+table_erase: _name_colon ERASE
+_name_colon: NAME_COLON | NAME _COLON
 
 BEGIN_PROLOG.9: /BEGIN_PROLOG(?![A-Za-z0-9_])/
 END_PROLOG.9: /END_PROLOG(?![A-Za-z0-9_])/
 INCLUDE.9: /#include[ \t]"[^\n]*"(?=[ \t\r]*(?:\n|\Z))/
 PROTECT.5: /@protect_(?:ignore|error):/
 ERASE.5: /@erase(?![A-Za-z0-9_:@])/
-TABLE_SPLICE.5: "@table::"
-SEQUENCE_SPLICE.5: "@sequence::"
-LOCAL_REF.5: "@local::"
-DB_REF.5: "@db::"
+TABLE_SPLICE.5: /@table::<NAME><PART>*/
+SEQUENCE_SPLICE.5: /@sequence::<NAME><PART>*/
+LOCAL_REF.5: /@local::<NAME><PART>*/
+DB_REF.5: /@db::<NAME><PART>*/
 TABLE_ID.5: /@id::[0-9A-Fa-f]+<END_NUMBER>/
 NIL.5: /@nil<END_ATOM>/
 BOOL.4: /(?:true|false)<END_ATOM>/
-NUMBER.3: /(?:[+-]?infinity<END_INF>|(?:0[xX][0-9A-Fa-f]+|0[bB][01]+|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)<END_NUMBER>)/
+NUMBER.3: /<NUMBER>/
+NUMBER_COMMA.4: /<NUMBER>[ \t\r\n]*,[ \t\r\n]*/
 DSS.2: /\d+[A-Za-z_][A-Za-z0-9_]*<END_DSS>/
-NAME.1: /[A-Za-z_][A-Za-z0-9_]*<END_NAME>/
-INDEX: /\d+<END_NUMBER>/
+NAME_COLON.3: /<NAME>[ \t\r\n]*:(?!:)[ \t]*/
+QUALNAME_COLON.3: /<NAME><PART>+[ \t\r\n]*:(?!:)[ \t]*/
+QUALNAME.2: /<NAME><PART>+/
+NAME.1: /<NAME>/
 SQSTRING: /'[^']*'<END_ATOM>/
 DQSTRING: /"(?>(?:\\\\"|[^"])*)"<END_ATOM>/
 LBRACE: "{"
@@ -74,20 +90,21 @@ LSQB: "["
 RSQB: "]"
 LPAR: "("
 RPAR: ")"
-DOT: "."
 _COLON: ":"
 _COMMA: ","
 
-COMMENT: /(?:#|\/\/)[^\n]*/
-WHITESPACE: /[ \t\n\r\f\v]+/
-%ignore COMMENT
-%ignore WHITESPACE
+// Whitespace and comments, except comments that may be #include lines (INCLUDE wins where
+// an include may stand; elsewhere, or when malformed, INCLUDE_COMMENT takes them).
+IGNORED: /(?:[ \t\n\r\f\v]+|(?:#(?!include)|\/\/)[^\n]*)+/
+INCLUDE_COMMENT: /#include[^\n]*/
+%ignore IGNORED
+%ignore INCLUDE_COMMENT
 """
 
 
 def fhicl_grammar() -> str:
     """The grammar text with the maximal-munch lookaheads filled in."""
-    text = _TEMPLATE
+    text = _TEMPLATE.replace("<NAME>", _NAME).replace("<PART>", _PART).replace("<NUMBER>", _NUMBER)
     for name, pattern in _LOOKAHEADS.items():
         text = text.replace(name, pattern)
     return text

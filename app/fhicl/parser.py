@@ -18,6 +18,8 @@ from app.fhicl.grammar import fhicl_grammar
 # cetlib's includer: a line starting with "#include" must read `#include "file"`, nothing after.
 _INCLUDE_LINE = re.compile(r"^#include[^\n]*", re.MULTILINE)
 _PARAMETER_SET_ID_LENGTH = 40
+_SPACE = re.compile(r"\s+")
+_COMMA_AND_SPACE = ", \t\r\n"
 # In a quoted string fhicl-cpp accepts printable ASCII, TAB and LF, and in "..." only these escapes.
 _UNPRINTABLE = re.compile(r"[^\t\n -~]")
 _ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
@@ -84,14 +86,15 @@ def _check_string(token: Token, content: str, escapes: bool) -> None:
         raise _Problem(token.line + newlines, column, message)  # type: ignore[operator]
 
 
-def _qualified(tokens: list[Token]) -> tuple[str, Token]:
-    return "".join(tokens), tokens[0]
-
-
-def _adjacent(prefix: Token, name: Token) -> None:
-    """fhicl-cpp reads the name right after `@local::` etc. without skipping whitespace."""
-    if name.start_pos != prefix.end_pos:
-        raise _Problem(prefix.line, prefix.column, f"{prefix.value} must be followed by a name")
+def _name(token: Token) -> str:
+    """The (qualified) name a key token holds, without the `:` of NAME_COLON tokens and
+    without the whitespace fhicl-cpp allows around `.`, `[` and `]`."""
+    text: str = token.value
+    if text.isidentifier():
+        return text
+    if token.type.endswith("_COLON"):
+        text = text[: text.index(":")]
+    return _SPACE.sub("", text)
 
 
 class _Builder(Transformer):  # type: ignore[type-arg]
@@ -126,25 +129,25 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             statements.append(item)  # type: ignore[arg-type]
         return _Prolog(begin, statements)
 
-    def qualname(self, tokens: list[Token]) -> tuple[str, Token]:
-        return _qualified(tokens)
-
     def assign(self, items: list[object]) -> ast.Binding:
-        (name, first), value = items
-        return ast.Binding(name, "", value, first.line, first.column)  # type: ignore[arg-type]
+        name, value = items
+        assert isinstance(name, Token)
+        return ast.Binding(_name(name), "", value, name.line, name.column)  # type: ignore[arg-type]
 
     def assign_protected(self, items: list[object]) -> ast.Binding:
-        (name, first), protect, value = items
+        name, protect, value = items
+        assert isinstance(name, Token)
         protection = protect[:-1]  # type: ignore[index]
-        return ast.Binding(name, protection, value, first.line, first.column)  # type: ignore[arg-type]
+        return ast.Binding(_name(name), protection, value, name.line, name.column)  # type: ignore[arg-type]
 
-    def erase(self, items: list[object]) -> ast.Erase:
-        (name, _), keyword = items
-        return ast.Erase(name, keyword.line, keyword.column)  # type: ignore[arg-type,attr-defined]
+    def erase(self, items: list[Token]) -> ast.Erase:
+        name, keyword = items
+        return ast.Erase(_name(name), keyword.line, keyword.column)  # type: ignore[arg-type]
 
     def table_assign(self, items: list[object]) -> ast.Binding:
         name, value = items
-        return ast.Binding(str(name), "", value, name.line, name.column)  # type: ignore[arg-type,attr-defined]
+        assert isinstance(name, Token)
+        return ast.Binding(_name(name), "", value, name.line, name.column)  # type: ignore[arg-type]
 
     def table_assign_protected(self, items: list[object]) -> ast.Binding:
         name, protect, value = items
@@ -153,65 +156,91 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def table_erase(self, items: list[Token]) -> ast.Erase:
         name, keyword = items
-        return ast.Erase(str(name), keyword.line, keyword.column)  # type: ignore[arg-type]
+        return ast.Erase(_name(name), keyword.line, keyword.column)  # type: ignore[arg-type]
 
-    def table_splice(self, items: list[object]) -> ast.TableSplice:
-        prefix, (name, first) = items
-        _adjacent(prefix, first)  # type: ignore[arg-type]
-        return ast.TableSplice(name, prefix.line, prefix.column)  # type: ignore[attr-defined]
+    def table_splice(self, items: list[Token]) -> ast.TableSplice:
+        token = items[0]
+        name = _name(token)[len("@table::") :]
+        return ast.TableSplice(name, token.line, token.column)  # type: ignore[arg-type]
 
-    def sequence_splice(self, items: list[object]) -> ast.SequenceSplice:
-        prefix, (name, first) = items
-        _adjacent(prefix, first)  # type: ignore[arg-type]
-        return ast.SequenceSplice(name, prefix.line, prefix.column)  # type: ignore[attr-defined]
+    def sequence_splice(self, items: list[Token]) -> ast.SequenceSplice:
+        token = items[0]
+        name = _name(token)[len("@sequence::") :]
+        return ast.SequenceSplice(name, token.line, token.column)  # type: ignore[arg-type]
 
     def include(self, items: list[Token]) -> ast.Include:
         token = items[0]
         path = token.value[token.value.index('"') + 1 : token.value.rindex('"')]
         return ast.Include(path, token.line, token.column)  # type: ignore[arg-type]
 
-    def reference(self, items: list[object]) -> ast.Atom:
-        prefix, (name, first) = items
-        assert isinstance(prefix, Token)
-        if prefix.type == "DB_REF":
-            raise _Problem(prefix.line, prefix.column, "@db:: references are not supported")
-        _adjacent(prefix, first)
-        return ast.Atom("reference", prefix.value + name, "", prefix.line, prefix.column)  # type: ignore[arg-type]
-
     def complex(self, items: list[Token]) -> ast.Atom:
         left, real, imaginary, _ = items
         text = f"({real},{imaginary})"
         return ast.Atom("complex", text, "", left.line, left.column)  # type: ignore[arg-type]
 
-    def sequence(self, items: list[object]) -> ast.Sequence:
-        left = items[0]
-        return ast.Sequence(tuple(items[1:-1]), left.line, left.column)  # type: ignore[arg-type,attr-defined]
+    def items(self, children: list[object]) -> list[object]:
+        """All sequence elements but the last, collected as the parser reduces them."""
+        head = children[0]
+        if type(head) is list:
+            head.append(children[1])
+            return head
+        return [head]
+
+    def sequence(self, children: list[object]) -> ast.Sequence:
+        left = children[0]
+        if len(children) == 4:
+            elements = children[1]
+            elements.append(children[2])  # type: ignore[attr-defined]
+        else:
+            elements = children[1:-1]
+        return ast.Sequence(tuple(elements), left.line, left.column)  # type: ignore[arg-type,attr-defined]
 
     def table(self, items: list[object]) -> ast.Table:
         left = items[0]
         return ast.Table(tuple(items[1:-1]), left.line, left.column)  # type: ignore[arg-type,attr-defined]
 
-    def value(self, items: list[object]) -> ast.Value:
-        item = items[0]
-        if not isinstance(item, Token):
-            return item  # type: ignore[return-value]
-        kind = item.type
-        text = item.value
-        if kind == "NAME" or kind == "DSS":
-            return ast.Atom("string", text, "", item.line, item.column)  # type: ignore[arg-type]
-        if kind == "NUMBER":
-            return ast.Atom("number", text, "", item.line, item.column)  # type: ignore[arg-type]
-        if kind == "DQSTRING" or kind == "SQSTRING":
-            content = text[1:-1]
-            _check_string(item, content, escapes=kind == "DQSTRING")
-            return ast.Atom("string", content, text[0], item.line, item.column)  # type: ignore[arg-type]
-        if kind == "BOOL":
-            return ast.Atom("bool", text, "", item.line, item.column)  # type: ignore[arg-type]
-        if kind == "NIL":
-            return ast.Atom("nil", text, "", item.line, item.column)  # type: ignore[arg-type]
-        if len(text) - len("@id::") != _PARAMETER_SET_ID_LENGTH:
-            raise _Problem(item.line, item.column, "@id:: needs a 40-digit parameter-set id")  # type: ignore[arg-type]
-        return ast.Atom("id", text, "", item.line, item.column)  # type: ignore[arg-type]
+    def unquoted(self, items: list[Token]) -> ast.Atom:
+        token = items[0]
+        return ast.Atom("string", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+
+    # Terminal callbacks: lark calls these as it shifts the token, no rule reduction needed.
+
+    def NUMBER(self, token: Token) -> ast.Atom:
+        return ast.Atom("number", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+
+    def NUMBER_COMMA(self, token: Token) -> ast.Atom:
+        text = token.value.rstrip(_COMMA_AND_SPACE)
+        return ast.Atom("number", text, "", token.line, token.column)  # type: ignore[arg-type]
+
+    def DSS(self, token: Token) -> ast.Atom:
+        return ast.Atom("string", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+
+    def DQSTRING(self, token: Token) -> ast.Atom:
+        content = token.value[1:-1]
+        _check_string(token, content, escapes=True)
+        return ast.Atom("string", content, '"', token.line, token.column)  # type: ignore[arg-type]
+
+    def SQSTRING(self, token: Token) -> ast.Atom:
+        content = token.value[1:-1]
+        _check_string(token, content, escapes=False)
+        return ast.Atom("string", content, "'", token.line, token.column)  # type: ignore[arg-type]
+
+    def BOOL(self, token: Token) -> ast.Atom:
+        return ast.Atom("bool", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+
+    def NIL(self, token: Token) -> ast.Atom:
+        return ast.Atom("nil", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+
+    def LOCAL_REF(self, token: Token) -> ast.Atom:
+        return ast.Atom("reference", _name(token), "", token.line, token.column)  # type: ignore[arg-type]
+
+    def DB_REF(self, token: Token) -> ast.Atom:
+        raise _Problem(token.line, token.column, "@db:: references are not supported")  # type: ignore[arg-type]
+
+    def TABLE_ID(self, token: Token) -> ast.Atom:
+        if len(token.value) - len("@id::") != _PARAMETER_SET_ID_LENGTH:
+            raise _Problem(token.line, token.column, "@id:: needs a 40-digit parameter-set id")  # type: ignore[arg-type]
+        return ast.Atom("id", token.value, "", token.line, token.column)  # type: ignore[arg-type]
 
 
 _PARSER = Lark(

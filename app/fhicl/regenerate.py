@@ -103,16 +103,8 @@ def _binding(key: str, value: Any, metadata: Pairs) -> str:
 
 
 def _bindings(table: Pairs, children: Any) -> str:
-    """All bindings of a table. A repeated key takes the metadata at its own position (the C++
-    writer would take the first one's, writing later duplicates with the wrong types)."""
-    parts = []
-    for index, (key, value) in enumerate(table):
-        if isinstance(children, Pairs) and index < len(children) and children[index][0] == key:
-            metadata = children[index][1]
-        else:
-            metadata = _child_metadata(children, key, value)
-        parts.append(_binding(key, value, metadata))
-    return "".join(parts)
+    """All bindings of a table; a repeated key gets the first one's metadata, as in the C++."""
+    return "".join(_binding(key, value, _child_metadata(children, key, value)) for key, value in table)
 
 
 def _section(document: Pairs, name: str) -> tuple[Pairs, Any]:

@@ -1,6 +1,9 @@
 """What the stages share while the pipeline runs: settings, ledger, stores, limits."""
 
+import os
+import socket
 import threading
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,9 +13,14 @@ from sqlalchemy.engine import Engine
 from app.config import Settings
 from app.pipeline.ledger import RetryPolicy
 from app.runrecords.convert.selection import parse_fhiclize_generate
-from app.stores.artdaqdb.store import open_store
 from app.stores.artdaqdb.backend import ArtdaqStore
+from app.stores.artdaqdb.store import open_store
 from app.stores.ucondb.client import UconDBClient
+
+
+def worker_id() -> str:
+    """A lease owner name that says which host and process hold a row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -23,7 +31,6 @@ class PipelineContext:
     engine: Engine
     owner: str
     stop: threading.Event = field(default_factory=threading.Event)
-    validate: bool = False
 
     @cached_property
     def policy(self) -> RetryPolicy:

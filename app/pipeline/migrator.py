@@ -98,12 +98,12 @@ def _packed(
     return blob, details
 
 
-def migrate_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
+def migrate_run(ctx: PipelineContext, claim: Claim, *, validate: bool = False) -> StageOutcome:
     """The migrate stage for one claimed run (slow I/O; short ledger reads/checkpoints)."""
     run = claim.run
     imported, previous = _ledger_details(ctx, run)
     blob, details = _packed(ctx, claim, imported, previous)
-    if ctx.validate:
+    if validate:
         problems = validate_metadata(blob.data, ctx.settings.ucon_db.validate_package_key)
         if problems:
             raise StageFailure(
@@ -139,6 +139,8 @@ def complete_migrate(session: Session, claim: Claim, outcome: StageOutcome, now:
     """Nothing follows a verified migration; the ledger row says it all."""
 
 
-def migrate_stage(ctx: PipelineContext) -> StageDefinition:
-    """The migrate stage bound to a context."""
-    return StageDefinition(Stage.MIGRATE, lambda claim: migrate_run(ctx, claim), complete_migrate)
+def migrate_stage(ctx: PipelineContext, *, validate: bool = False) -> StageDefinition:
+    """The migrate stage bound to a context (`validate`: the --validate metadata checks)."""
+    return StageDefinition(
+        Stage.MIGRATE, lambda claim: migrate_run(ctx, claim, validate=validate), complete_migrate
+    )

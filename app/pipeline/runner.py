@@ -39,6 +39,7 @@ class WorkRequest:
     runs: RunSelection | None = None
     limit_per_stage: int | None = None
     retry_failed: bool = False
+    validate: bool = False
     dry_run: bool = False
     scan: bool = True
 
@@ -118,6 +119,16 @@ def _due_runs(session: Session, stage: Stage, where: ColumnElement[bool] | None)
     if where is not None:
         query = query.where(where)
     return list(session.exec(query.order_by(col(StageStatus.run_number))))
+
+
+def estimate_total(ctx: PipelineContext, request: WorkRequest) -> int:
+    """Rows due now in the request's scope; an import also brings its migration."""
+    total = 0
+    with session_scope(ctx.engine) as session:
+        for stage in request.stages:
+            due = len(_due_runs(session, stage, _selection(session, stage, request)))
+            total += due * (2 if stage == Stage.IMPORT and Stage.MIGRATE in request.stages else 1)
+    return total
 
 
 def run_work(

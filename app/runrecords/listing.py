@@ -5,6 +5,7 @@ Every odd entry becomes an `Anomaly` (run-records.md §5) so that no name can st
 """
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from app.runrecords.runnumbers import MAX_RUN_NUMBER, AnomalyReason, is_hidden, run_number_from_name
 
 ANOMALY_NAME_CHARS = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class RunRecordsDirError(Exception):
@@ -71,8 +73,10 @@ def list_run_records(root: Path) -> Listing:
 
 
 def printable_name(name: str) -> str:
-    """A directory-entry name as it can be stored and shown: bad bytes as `\\xNN`, bounded."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")[:ANOMALY_NAME_CHARS]
+    """A directory-entry name as it can be stored and shown on one line: undecodable bytes and
+    control characters as `\\xNN`, at most `ANOMALY_NAME_CHARS` characters."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)[:ANOMALY_NAME_CHARS]
 
 
 def _classify(entry: os.DirEntry[str], real_root: Path) -> RunEntry | Anomaly:

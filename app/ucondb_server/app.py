@@ -50,8 +50,7 @@ class _Call:
     rest: str
     body: bytes
     body_size: int
-    authenticated: bool = False
-    digest_uri: str | None = None
+    record: RecordedRequest
 
     @property
     def method(self) -> str:
@@ -117,25 +116,24 @@ def _endpoint(name: str, handler: Handler) -> Callable[[Request], Awaitable[Resp
         state: ServerState = request.app.state.ucon
         body, size = await _read_body(request, state.max_body_bytes)
         rest = request.path_params.get("rest", "")
-        call = _Call(request, state, request.app.state.data_lock, name, rest, body, size)
+        record = RecordedRequest(
+            method=request.method,
+            endpoint=name,
+            path=request.scope["raw_path"].decode("latin-1"),
+            query=request.scope["query_string"].decode("latin-1"),
+            body_size=size,
+            authenticated=False,
+        )
+        state.record(record)
+        call = _Call(request, state, request.app.state.data_lock, name, rest, body, size, record)
         try:
             if rest and not rest.startswith("/"):
                 raise ServerError(404, "Not found")
             response = await handler(call)
         except ServerError as exc:
             response = exc.response()
-        state.record(
-            RecordedRequest(
-                method=request.method,
-                endpoint=name,
-                path=request.scope["raw_path"].decode("latin-1"),
-                query=request.scope["query_string"].decode("latin-1"),
-                body_size=size,
-                authenticated=call.authenticated,
-                digest_uri=call.digest_uri,
-                status=None if isinstance(response, _Dropped) else response.status_code,
-            )
-        )
+        if not isinstance(response, _Dropped):
+            record.status = response.status_code
         return response
 
     return endpoint
@@ -278,8 +276,8 @@ def _authenticate(call: _Call, realm: str, key: str | None) -> None:
         raise ServerError(500, f"KeyError: {exc}") from None
     if not accepted:
         raise ServerError(401, "Authorization required")
-    call.authenticated = True
-    call.digest_uri = fields["uri"]
+    call.record.authenticated = True
+    call.record.digest_uri = fields["uri"]
 
 
 async def _download(call: _Call) -> Response:

@@ -58,9 +58,12 @@ class Fault:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RecordedRequest:
-    """What the stand-in received, so tests can assert e.g. that a body was never re-sent."""
+    """What the stand-in received, in arrival order; `status` stays None until (unless) answered.
+
+    Tests use it to assert, for example, that a body was never blindly re-sent.
+    """
 
     method: str
     endpoint: str
@@ -68,8 +71,8 @@ class RecordedRequest:
     query: str
     body_size: int
     authenticated: bool
-    digest_uri: str | None
-    status: int | None
+    digest_uri: str | None = None
+    status: int | None = None
 
     @property
     def body_received(self) -> bool:
@@ -126,7 +129,7 @@ class ServerState:
             self._random.shuffle(items)
 
     def record(self, request: RecordedRequest) -> None:
-        """Append to the request log."""
+        """Append to the request log (on arrival; the handler fills in the outcome)."""
         with self._lock:
             self._requests.append(request)
 

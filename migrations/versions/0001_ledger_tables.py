@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:22:12.897218
+Create Date: 2026-11-22 04:26:42.058267
 """
 
 from collections.abc import Sequence
@@ -58,6 +58,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("requested_by", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("heartbeat_at", app.timeutil.UtcDateTime(), nullable=True),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),

@@ -84,6 +84,7 @@ def test_legacy_quote(value: str, expected: str) -> None:
         ('"esc \\" \\\' \\\\ \\n \\t"', True),
         ('"\\d"', False),
         ('"C:\\\\"', False),
+        ('"a\\\\"b"', True),
         ('"C:\\"', False),
         ('"caf\u00e9"', False),
         ('"a\x1bb"', False),

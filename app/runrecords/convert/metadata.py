@@ -1,8 +1,9 @@
 """`metadata.txt` → `metadata.fcl`: the legacy line machine (run-records.md §9.1).
 
-Deviation from the legacy tool: a logfile section or component list still open at end of file is
-written out (the legacy tool kept only an open dispatcher section), as if one more empty line
-followed; every repair and drop is reported.
+Like the legacy tool, the component list and each kind's log file list keep growing over the
+whole file: a second list of the same kind repeats the earlier entries. Deviation: a section or
+component list still open at end of file is written out (the legacy tool kept only an open
+dispatcher section), as if one more empty line followed; every repair and drop is reported.
 """
 
 import re
@@ -40,9 +41,10 @@ class _Machine:
     out: list[str] = field(default_factory=list)
     keys: dict[str, int] = field(default_factory=dict)
     section: str | None = None
-    section_items: list[Item] = field(default_factory=list)
     section_line: int = 0
-    components: list[Item] | None = None
+    logfiles: dict[str, list[Item]] = field(default_factory=dict)
+    components: list[Item] = field(default_factory=list)
+    components_open: bool = False
 
     def feed(self, number: int, line: str) -> None:
         """Process one input line (legacy steps 1-6)."""
@@ -53,13 +55,13 @@ class _Machine:
             self._close_open()
         elif self.section is not None:
             tokens = stripped.split()
-            self.section_items.append(Item(tokens[0], number, line))
+            self.logfiles.setdefault(self.section, []).append(Item(tokens[0], number, line))
             if len(tokens) > 1:
                 self.notes.add(
                     number, "line_dropped", "only the first token of a log file line is kept", line
                 )
         else:
-            if self.components is not None and not _COMPONENT.match(stripped):
+            if self.components_open and not _COMPONENT.match(stripped):
                 self._close_components()
             name, colon, rest = stripped.partition(":")
             if colon:
@@ -77,7 +79,7 @@ class _Machine:
                     f"{self.section} still open at end of file; written out",
                 )
             self._close_section()
-        elif self.components is not None:
+        elif self.components_open:
             self.notes.add(
                 None, "eof_section_flushed", "component list still open at end of file; written out"
             )
@@ -87,9 +89,8 @@ class _Machine:
         if _LOWER_CASED_KEYS.match(name):
             self._emit(number, line, name.lower().replace(" ", "_"), legacy_quote(value), value)
         elif _COMPONENT.match(name):
-            if self.components is None:
-                self.components = []
             self.components.append(Item(value, number, line))
+            self.components_open = True
         elif "commit/version" in name:
             key = _KEY_SEPARATORS.sub("_", name).replace("commit/version", "commit_or_version")
             info = value.replace('"', " ")
@@ -100,7 +101,6 @@ class _Machine:
             self._emit(number, line, "process_management_method", legacy_quote(value), value)
         elif name in _SECTION_KEYS:
             self.section = _SECTION_KEYS[name]
-            self.section_items = []
             self.section_line = number
         else:
             self._emit(number, line, _KEY_SEPARATORS.sub("_", name), legacy_quote(value), value)
@@ -124,20 +124,20 @@ class _Machine:
     def _close_open(self) -> None:
         if self.section is not None:
             self._close_section()
-        elif self.components is not None:
+        elif self.components_open:
             self._close_components()
 
     def _close_section(self) -> None:
         assert self.section is not None
         note_duplicate(self.keys, self.section, self.section_line, self.notes, "key")
-        self.out += ["", f"{self.section}: {quoted_items(self.section_items, self.notes)}"]
+        items = self.logfiles.get(self.section, [])
+        self.out += ["", f"{self.section}: {quoted_items(items, self.notes)}"]
         self.section = None
 
     def _close_components(self) -> None:
-        assert self.components is not None
-        note_duplicate(self.keys, "components", self.components[0].line, self.notes, "key")
+        note_duplicate(self.keys, "components", self.components[-1].line, self.notes, "key")
         self.out.append(f"components: {quoted_items(self.components, self.notes)}")
-        self.components = None
+        self.components_open = False
 
 
 def convert_metadata(data: bytes) -> Converted:

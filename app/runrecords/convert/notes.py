@@ -23,10 +23,12 @@ class Notes:
     warnings: list[str] = field(default_factory=list)
 
     def add(self, line: int | None, code: str, detail: str, text: str | None = None) -> None:
-        """Record `code` at `line`; `text` (the original line) is shown shortened and redacted."""
+        """Record `code` at `line` once; `text` (the original line) is shown shortened, redacted."""
         where = self.file if line is None else f"{self.file}:{line}"
         shown = "" if text is None else f": {excerpt(text)}"
-        self.warnings.append(f"{where}: {code}: {detail}{shown}")
+        warning = f"{where}: {code}: {detail}{shown}"
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
 
 def excerpt(text: str) -> str:

@@ -7,7 +7,7 @@ when it is valid FHiCL and replace it with the repaired form (reported) only whe
 import re
 from typing import NamedTuple
 
-from app.runrecords.convert.notes import Notes
+from app.runrecords.convert.notes import Notes, excerpt
 from app.runrecords.convert.syntax import RESERVED_KEYS, Context, is_key, is_string, is_value
 
 _NOT_KEY_CHARS = re.compile(r"[^A-Za-z0-9_]+")
@@ -88,7 +88,7 @@ def string(raw: str, notes: Notes, line: int, text: str | None) -> str:
     literal = f'"{raw}"'
     if is_string(literal):
         return literal
-    notes.add(line, "value_repaired", "value is not a valid FHiCL string; escaped", text)
+    notes.add(line, "value_repaired", f"{excerpt(raw)} is not a valid FHiCL string; escaped", text)
     return fq(raw)
 
 

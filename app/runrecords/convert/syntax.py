@@ -23,8 +23,11 @@ _ATOM = re.compile(
       | \d+[A-Za-z_][A-Za-z0-9_]*              # digit-start name""",
     re.VERBOSE | re.ASCII,
 )
-_STRING = re.compile(r'"(?:[\t\n\x20\x21\x23-\x5b\x5d-\x7e]|\\["\'\\nt])*"')
-_ANY_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# fhicl-cpp's string token: `\"` is taken as a pair before a `"` can close the string, with no
+# backtracking, so `"a\\"b"` is one string and `"C:\\"` never ends.
+_STRING_TOKEN = re.compile(r'"(?>(?:\\"|[^"])*)"')
+_NOT_IN_STRING = re.compile(r"[^\t\n\x20-\x7e]")
+_ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
 
 
 class Context(Enum):
@@ -41,18 +44,21 @@ def is_key(key: str) -> bool:
 
 
 def is_string(literal: str) -> bool:
-    """A double-quoted string fhicl-cpp accepts: printable ASCII, TAB, LF, known escapes only.
-
-    The content must not end in a backslash: fhicl-cpp reads `\\"` before the closing quote.
-    """
-    return _STRING.fullmatch(literal) is not None and not literal[:-1].endswith("\\")
+    """One double-quoted string token that fhicl-cpp accepts: printable ASCII, TAB and LF only,
+    and a backslash only in the escapes `\\"`, `\\'`, `\\\\`, `\\n`, `\\t`."""
+    if _STRING_TOKEN.fullmatch(literal) is None:
+        return False
+    content = literal[1:-1]
+    return _NOT_IN_STRING.search(content) is None and all(
+        escape.group(1) and escape.group(1) in "\"'\\nt" for escape in _ESCAPE.finditer(content)
+    )
 
 
 def is_value(text: str, context: Context) -> bool:
     """Whether `text`, written where `context` says, parses as a FHiCL value."""
     if _ATOM.fullmatch(text) or is_string(text):
         return True
-    if not text or text[0] not in "[{'\"" or "@" in text or _ANY_STRING.fullmatch(text):
+    if not text or text[0] not in "[{'\"" or "@" in text or _STRING_TOKEN.fullmatch(text):
         return False
     try:
         check(context.value.format(text), filename="<converted value>")

@@ -39,13 +39,14 @@ def _read(root: Path, document: StoredDocument) -> Pairs:
         ) from None
 
 
-def _content_key(root: Path, document: StoredDocument) -> object:
-    record = _read(root, document)
-    raw = read_raw_block(record)
-    if raw.data is not None:
-        return raw.data
-    body = record.get("document")
-    return body.get("data") if body is not None else None
+def _same_contents(root: Path, documents: list[StoredDocument]) -> bool:
+    """Raw bytes when every document has them, else the ordered `document.data`."""
+    records = [_read(root, document) for document in documents]
+    raws = [read_raw_block(record).data for record in records]
+    if all(raw is not None for raw in raws):
+        return len(set(raws)) == 1
+    datas = [(record.get("document") or Pairs()).get("data") for record in records]
+    return all(data == datas[0] for data in datas)
 
 
 def select_documents(
@@ -65,14 +66,16 @@ def select_documents(
         if not best[0]:
             warnings.append(f"{collection}/{entity}: version {top[0].version!r} not understood")
         if len(top) > 1:
-            contents = {repr(_content_key(root, document)) for document in top}
             oids = [document.oid for document in top]
-            if len(contents) > 1:
+            if not _same_contents(root, top):
                 raise ArtdaqStoreError(
                     f"{configuration}: {collection}/{entity} has {len(top)} different documents"
                     f" for version {top[0].version!r} ({oids}); an operator must remove one"
                 )
-            warnings.append(f"{collection}/{entity}: identical duplicates {oids}; using {oids[0]}")
+            top.sort(key=lambda doc: read_raw_block(_read(root, doc)).data is None)
+            warnings.append(
+                f"{collection}/{entity}: identical duplicates {oids}; using {top[0].oid}"
+            )
         chosen.append(top[0])
     by_entity: dict[str, list[str]] = defaultdict(list)
     for document in chosen:

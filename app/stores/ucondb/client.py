@@ -256,7 +256,10 @@ class UconDBClient:
                         run, key, data, override=stored is not None, attempt=attempt
                     )
                 except (_AlreadyExists, UconDBError) as exc:
-                    if isinstance(exc, UconDBError) and not exc.retryable:
+                    # A read-only server is deferred by the caller, not retried within this call.
+                    if isinstance(exc, UconDBError) and (
+                        not exc.retryable or exc.reason == "read_only"
+                    ):
                         raise
                     last = exc
                     continue
@@ -267,6 +270,7 @@ class UconDBClient:
             f"run {run}: upload not confirmed after {self._attempts} attempts: {last}",
             reason=getattr(last, "reason", "outcome_unknown"),
             retryable=True,
+            status=getattr(last, "status", None),
             run=run,
         ) from last
 

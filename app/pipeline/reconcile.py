@@ -1,0 +1,157 @@
+"""Reconcile: compare the ledger with what artdaq_database and UconDB really hold, and repair it.
+
+Verification is left to the stages themselves (both are idempotent): a run a store holds but
+the ledger does not count as done is queued again, and the stage then either finds identical
+content (done, verified) or different content (conflict for an operator). Rows whose data
+vanished from a store are queued again. The store listings are kept in `store_runs` so the
+reports compute gaps of every source in SQL.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from app.db import session_scope
+from app.models import Readiness, Run, Stage, StageStatus, State, StoreRun
+from app.pipeline.context import PipelineContext
+from app.pipeline.ledger import add_event, get_or_create, transition
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+ACTOR = "reconcile"
+STORE_OF_STAGE = {Stage.IMPORT: "artdaqdb", Stage.MIGRATE: "ucondb"}
+_QUEUEABLE = (State.WAITING, State.RETRY, State.FAILED)
+_BATCH = 5000
+
+
+@dataclass
+class StageDrift:
+    """Differences found for one stage between the ledger and its store."""
+
+    vanished: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+    untracked: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ReconcileReport:
+    """What reconcile saw and changed; `errors` names a store that could not be listed."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    drift: dict[Stage, StageDrift] = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def replace_store_listing(session: Session, store: str, runs: Iterable[int]) -> None:
+    """Make `store_runs` hold exactly `runs` for `store`."""
+    now = utcnow()
+    session.execute(delete(StoreRun).where(col(StoreRun.store) == store))
+    batch: list[dict[str, object]] = []
+    for run in sorted(set(runs)):
+        batch.append({"store": store, "run_number": run, "seen_at": now})
+        if len(batch) >= _BATCH:
+            session.execute(insert(StoreRun), batch)
+            batch = []
+    if batch:
+        session.execute(insert(StoreRun), batch)
+
+
+def _reconcile_stage(session: Session, stage: Stage, held: set[int]) -> StageDrift:
+    drift = StageDrift()
+    now = utcnow()
+    rows = _rows(session, stage)
+    for run, row in rows.items():
+        if row.state == State.DONE and run not in held:
+            transition(
+                session,
+                row,
+                State.PENDING,
+                actor=ACTOR,
+                now=now,
+                next_attempt_at=now,
+                message=f"no longer in {STORE_OF_STAGE[stage]}; queued again",
+            )
+            drift.vanished.append(run)
+    ready = set(
+        session.exec(
+            select(Run.run_number).where((col(Run.readiness) == Readiness.READY) & col(Run.present))
+        )
+    )
+    imported = {r for r, row in _rows(session, Stage.IMPORT).items() if row.state == State.DONE}
+    for run in sorted(held):
+        row = rows.get(run)
+        if row is not None and row.state in (
+            State.DONE,
+            State.RUNNING,
+            State.PENDING,
+            State.CONFLICT,
+            State.EXCLUDED,
+        ):
+            continue
+        can_run = run in ready if stage == Stage.IMPORT else run in imported
+        if not can_run:
+            drift.untracked.append(run)
+            continue
+        row = row or get_or_create(session, run, stage, actor=ACTOR)
+        if row.state in _QUEUEABLE:
+            transition(
+                session,
+                row,
+                State.PENDING,
+                actor=ACTOR,
+                now=now,
+                next_attempt_at=now,
+                message=f"found in {STORE_OF_STAGE[stage]}; queued to verify it",
+            )
+            drift.requeued.append(run)
+    return drift
+
+
+def _rows(session: Session, stage: Stage) -> dict[int, StageStatus]:
+    return {
+        row.run_number: row
+        for row in session.exec(select(StageStatus).where(col(StageStatus.stage) == stage))
+    }
+
+
+def reconcile(ctx: PipelineContext) -> ReconcileReport:
+    """List both stores, refresh `store_runs`, and repair the ledger where it disagrees."""
+    report = ReconcileReport()
+    listings: dict[Stage, set[int]] = {}
+    try:
+        artdaq = ctx.store.list_runs()
+        listings[Stage.IMPORT] = set(artdaq.runs)
+        report.anomalies += [f"artdaq_database: {a}" for a in artdaq.anomalies]
+    except Exception as exc:  # a store that cannot be listed is reported, the other goes on
+        report.errors["artdaqdb"] = f"{type(exc).__name__}: {exc}"
+    try:
+        ucon = ctx.ucondb.all_runs()
+        listings[Stage.MIGRATE] = set(ucon.runs)
+        report.anomalies += [f"UconDB: {a}" for a in ucon.anomalies]
+    except Exception as exc:  # idem
+        report.errors["ucondb"] = f"{type(exc).__name__}: {exc}"
+    with session_scope(ctx.engine) as session:
+        for stage, held in listings.items():
+            replace_store_listing(session, STORE_OF_STAGE[stage], held)
+            report.counts[STORE_OF_STAGE[stage]] = len(held)
+            report.drift[stage] = _reconcile_stage(session, stage, held)
+        summary = "; ".join(
+            f"{stage.value}: {len(d.vanished)} vanished, {len(d.requeued)} queued to verify, "
+            f"{len(d.untracked)} held without a source"
+            for stage, d in report.drift.items()
+        )
+        errors = "; ".join(f"{name} listing failed: {err}" for name, err in report.errors.items())
+        add_event(
+            session,
+            run=None,
+            stage=None,
+            actor=ACTOR,
+            message="reconcile: " + "; ".join(filter(None, [summary, errors])),
+        )
+    for name, error in report.errors.items():
+        log.error("reconcile: cannot list %s: %s", name, error)
+    return report

@@ -1,0 +1,1 @@
+"""What the ledger says about runs: listings, gaps and islands, the status report."""

@@ -1,0 +1,99 @@
+"""Concurrent writers (threads and processes) and writers killed with SIGKILL at random points."""
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from adb_helpers import expected_of
+from adb_writer import run_files
+
+from app.stores.artdaqdb.index import invariant_problems, parse_index, read_index
+from app.stores.artdaqdb.layout import INDEX_NAME, collections, document_oids
+from app.stores.artdaqdb.rebuild import rebuild_indexes
+from app.stores.artdaqdb.store import open_store
+
+WRITER = Path(__file__).with_name("adb_writer.py")
+CRASH_ROUNDS = 6
+
+
+def _writer(uri: str, first: int, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), uri, str(first), str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _indexes(root: Path) -> dict[str, dict]:
+    return {name: read_index(root / name / INDEX_NAME) for name in collections(root)}
+
+
+def _assert_clean_tree(root: Path) -> None:
+    """Only collections in the root; only index.json and <oid>.json inside them."""
+    assert collections(root) == ["RunHistory", "SystemLayout", "SystemMetadata"]
+    for name in collections(root):
+        for path in (root / name).iterdir():
+            assert path.name == INDEX_NAME or path.stem in document_oids(root, name), path
+
+
+def test_threads_writing_different_runs_lose_no_index_entry(store, db_root: Path) -> None:
+    runs = range(1, 41)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda run: store.archive_run(run, "standard", run_files(run)), runs)
+        )
+    assert all(result.ok for result in results)
+    assert store.list_runs().runs == tuple(runs)
+    run_history = read_index(db_root / "RunHistory" / INDEX_NAME)
+    assert len(run_history["ouid"]) == 40 * 12 and invariant_problems(run_history) == []
+
+
+def test_processes_writing_different_runs_lose_no_index_entry(db_uri: str, db_root: Path) -> None:
+    writers = [_writer(db_uri, 1 + 15 * number, 15) for number in range(4)]
+    for writer in writers:
+        writer.communicate(timeout=120)
+        assert writer.returncode == 0
+    store = open_store(db_uri)
+    assert store.list_runs().runs == tuple(range(1, 61))
+    before = _indexes(db_root)
+    assert all(invariant_problems(index) == [] for index in before.values())
+    assert len(before["RunHistory"]["ouid"]) == 60 * 12
+    rebuild_indexes(db_root)
+    assert _indexes(db_root) == before
+
+
+def test_writer_killed_at_random_points_leaves_a_readable_recoverable_store(
+    db_uri: str, db_root: Path
+) -> None:
+    chance = random.Random()
+    store = open_store(db_uri)
+    first = 1
+    for _ in range(CRASH_ROUNDS):
+        writer = _writer(db_uri, first, 1000)
+        time.sleep(chance.uniform(0.3, 0.9))
+        writer.send_signal(signal.SIGKILL)
+        output, _ = writer.communicate()
+        done = [int(line.split()[0]) for line in output.splitlines()]
+        touched = range(first, (max(done) if done else first) + 2)
+        _assert_clean_tree(db_root)
+        listed = set(store.list_runs().runs)
+        assert set(done) <= listed
+        for run in touched:
+            verdict = store.verify_run(run, "standard", expected_of(run_files(run)))
+            if run in done:
+                assert verdict.complete, verdict
+            else:
+                assert verdict.complete or verdict.missing, verdict
+        for run in touched:
+            assert store.archive_run(run, "standard", run_files(run)).ok
+        first = touched[-1] + 1
+    final = _indexes(db_root)
+    assert all(invariant_problems(index) == [] for index in final.values())
+    assert set(store.list_runs().runs) == set(range(1, first))
+    rebuild_indexes(db_root)
+    assert _indexes(db_root) == final
+    assert parse_index((db_root / "RunHistory" / INDEX_NAME).read_text()) == final["RunHistory"]
