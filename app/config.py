@@ -259,8 +259,8 @@ class ScannerSection(_New):
     max_run_duration_hours: PositiveInt = 48
     start_grace_minutes: PositiveInt = 60
     archive_never_stopped: Bool = False
-    max_file_bytes: PositiveInt = 64 * 1024 * 1024
-    max_run_bytes: PositiveInt = 512 * 1024 * 1024
+    max_file_bytes: PositiveInt = 16 * 1024 * 1024
+    max_run_bytes: PositiveInt = 64 * 1024 * 1024
 
 
 class PipelineSection(_New):

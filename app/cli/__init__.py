@@ -3,7 +3,7 @@
 import typer
 
 from app import __version__
-from app.cli import artdaqdb, db, demo, fhicl, pipeline, records, serve, ucondb
+from app.cli import artdaqdb, db, demo, fhicl, pipeline, records, report, serve, tokens, ucondb
 
 cli = typer.Typer(
     name="rra",
@@ -28,7 +28,7 @@ def _root(
     """Run Record Archiver."""
 
 
-for _module in (serve, demo, db, records, pipeline, fhicl, artdaqdb, ucondb):
+for _module in (serve, demo, db, records, pipeline, fhicl, artdaqdb, ucondb, tokens, report):
     _module.register(cli)
 
 

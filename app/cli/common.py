@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import ConfigError, Settings, load_settings
-from app.db import make_engine, session_scope
+from app.db import lock_sqlite_ledger, make_engine, session_scope
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,6 +43,23 @@ def ledger_engine(settings: Settings) -> Engine:
     """The ledger engine for these settings."""
     assert settings.database.url is not None
     return make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+
+
+@contextmanager
+def exclusive_ledger(settings: Settings) -> Iterator[Engine]:
+    """An up-to-date ledger engine for a batch command, refused (LedgerLockedError) while a
+    service owns the same SQLite ledger."""
+    from app.migrate import upgrade
+
+    lock = lock_sqlite_ledger(str(settings.database.url))
+    engine = ledger_engine(settings)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        if lock is not None:
+            lock.close()
 
 
 @contextmanager

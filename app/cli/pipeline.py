@@ -21,11 +21,12 @@ from app.cli.common import (
     EXIT_UNEXPECTED,
     ConfigOption,
     configure_cli_logging,
+    exclusive_ledger,
     ledger_engine,
     settings_or_exit,
 )
 from app.config import Settings
-from app.db import LedgerLockedError, lock_sqlite_ledger, session_scope
+from app.db import LedgerLockedError, session_scope
 from app.models import Stage, State
 from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext, worker_id
@@ -37,7 +38,7 @@ from app.pipeline.legacy_state import (
     read_legacy_state,
 )
 from app.pipeline.reconcile import reconcile
-from app.pipeline.runner import WorkReport, WorkRequest, run_work
+from app.pipeline.runner import WorkReport, WorkRequest, estimate_total, run_work
 from app.runranges import RangeSyntaxError, RunSelection, parse_runs
 
 log = logging.getLogger(__name__)
@@ -114,45 +115,44 @@ def exit_code(report: WorkReport) -> int:
 def execute(settings: Settings, request: WorkRequest) -> int:
     """Run one request in this process with progress output; returns the exit code."""
     try:
-        lock = lock_sqlite_ledger(str(settings.database.url))
+        with exclusive_ledger(settings) as engine:
+            ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
+            try:
+                report = _run_with_progress(ctx, request)
+            finally:
+                ctx.close()
     except LedgerLockedError as exc:
         typer.echo(f"error: {exc}; use the service's API or jobs instead", err=True)
         return EXIT_FAILED
-    engine = ledger_engine(settings)
-    ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
-    try:
-        migrate.upgrade(engine)
-        with (
-            stop_on_signals(ctx.stop),
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as bar,
-        ):
-            task = bar.add_task("runs", total=None)
-
-            def progress(event: str, claim: Claim, result: RunResult | None) -> None:
-                if event == "started":
-                    bar.update(task, description=f"{claim.stage.value} run {claim.run}")
-                else:
-                    bar.advance(task)
-                    _print_result(claim.stage.value, claim, result)
-
-            report = run_work(ctx, request, progress=progress)
-        print_summary(report)
-        return exit_code(report)
     except Exception:
         log.exception("unexpected error")
         return EXIT_UNEXPECTED
-    finally:
-        ctx.close()
-        engine.dispose()
-        if lock is not None:
-            lock.close()
+    print_summary(report)
+    return exit_code(report)
+
+
+def _run_with_progress(ctx: PipelineContext, request: WorkRequest) -> WorkReport:
+    with (
+        stop_on_signals(ctx.stop),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("runs", total=estimate_total(ctx, request) or None)
+
+        def progress(event: str, claim: Claim, result: RunResult | None) -> None:
+            if event == "started":
+                bar.update(task, description=f"{claim.stage.value} run {claim.run}")
+            else:
+                bar.advance(task)
+                _print_result(claim.stage.value, claim, result)
+
+        return run_work(ctx, request, progress=progress)
 
 
 def print_summary(report: WorkReport) -> None:
@@ -195,8 +195,9 @@ def _command(
         limit_per_stage=limit,
         dry_run=dry_run,
         retry_failed=retry_failed,
+        validate=validate,
     )
-    raise typer.Exit(execute(settings, request, validate=validate))
+    raise typer.Exit(execute(settings, request))
 
 
 def register(cli: typer.Typer) -> None:

@@ -5,12 +5,14 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import EXIT_FAILED, ConfigOption, ledger_session, settings_or_exit
+from app.cli.common import EXIT_FAILED, ConfigOption, exclusive_ledger, settings_or_exit
+from app.db import LedgerLockedError
+from app.pipeline.context import PipelineContext, worker_id
+from app.pipeline.runner import scan
 from app.runrecords.listing import RunRecordsDirError
-from app.runrecords.readiness import scan_policy
 from app.runrecords.sample import write_sample_records
 from app.runrecords.sample_defects import sample_defects
-from app.runrecords.scan import ScanResult, scan_records
+from app.runrecords.scan import ScanResult
 
 
 def register(cli: typer.Typer) -> None:
@@ -22,9 +24,9 @@ def register(cli: typer.Typer) -> None:
         settings = settings_or_exit(config)
         root = settings.source_files.run_records_dir
         try:
-            with ledger_session(settings) as session:
-                result = scan_records(session, root, policy=scan_policy(settings.scanner))
-        except RunRecordsDirError as exc:
+            with exclusive_ledger(settings) as engine:
+                result = scan(PipelineContext(settings=settings, engine=engine, owner=worker_id()))
+        except (RunRecordsDirError, LedgerLockedError) as exc:
             typer.echo(f"scan failed: {exc}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
         typer.echo(_describe(root, result))

@@ -75,7 +75,11 @@ class _Converter:
         if type(value) is ast.Atom:
             kind = _STRING_TYPES[value.quote] if value.kind == "string" else _ATOM_TYPES[value.kind]
             meta = Pairs(
-                (("type", kind), ("comment", self.comment(line)), ("annotation", self.comments.get(line, "")))
+                (
+                    ("type", kind),
+                    ("comment", self.comment(line)),
+                    ("annotation", self.comments.get(line, "")),
+                )
             )
             return value.text, meta
         if type(value) is ast.Sequence:
@@ -102,7 +106,9 @@ class _Converter:
                 if old is None or not self.keeps(key, old[1], data_and_meta[1], statement):
                     entries[key] = data_and_meta
             table_data, children = _split(entries.items())
-            meta = Pairs((("type", "table"), ("comment", self.comment(line)), ("children", children)))
+            meta = Pairs(
+                (("type", "table"), ("comment", self.comment(line)), ("children", children))
+            )
             return table_data, meta
         assert isinstance(value, ast.SequenceSplice)
         return self.value(ast.Atom("string", f"@sequence::{value.name}", "", line, value.column))
@@ -123,7 +129,9 @@ class _Converter:
             return statement.name, self.value(atom)
         key = f"{TABLE_SPLICE_PREFIX}{self.splices}"
         self.splices += 1
-        return key, self.value(ast.Atom("string", statement.name, "", statement.line, statement.column))
+        return key, self.value(
+            ast.Atom("string", statement.name, "", statement.line, statement.column)
+        )
 
     def protect(self, meta: Pairs, rank: int, where: ast.Binding, top: bool = False) -> None:
         """fhicl-cpp's set_protection: nested values take the enclosing binding's protection."""
@@ -192,26 +200,36 @@ def fhicl_to_document(text: str, *, name: str) -> ConvertedDocument:
     """Convert one FHiCL file as artdaq_database stores it; FhiclError if it cannot be parsed."""
     tree = parse(text, filename=name)
     converter = _Converter(text, name)
-    top: list[tuple[str, bool, tuple[Any, Pairs]]] = []
-    for in_prolog, statements in ((True, tree.prolog), (False, tree.main)):
-        for statement in statements:
-            key, data_and_meta = converter.statement(statement)
-            if not in_prolog:
-                first = next((i for i, (k, _, _) in enumerate(top) if k == key), None)
-                if first is not None and top[first][1]:
-                    del top[first]
-            top.append((key, in_prolog, data_and_meta))
-    prolog_data, prolog_meta = _split((key, item) for key, in_prolog, item in top if in_prolog)
-    main_data, main_meta = _split((key, item) for key, in_prolog, item in top if not in_prolog)
+    prolog = [converter.statement(statement) for statement in tree.prolog]
+    prolog_keys = {key for key, _ in prolog}
+    main = []
+    for statement in tree.main:
+        key, data_and_meta = converter.statement(statement)
+        if key in prolog_keys:
+            # fhicl-cpp drops the first binding of a name when the main part binds it again.
+            del prolog[next(i for i, (k, _) in enumerate(prolog) if k == key)]
+            prolog_keys = {k for k, _ in prolog}
+        main.append((key, data_and_meta))
+    prolog_data, prolog_meta = _split(prolog)
+    main_data, main_meta = _split(main)
     document = Pairs(
         (
             ("data", Pairs((("prolog", prolog_data), ("main", main_data)))),
             (
                 "metadata",
-                Pairs((("prolog", _section("prolog", prolog_meta)), ("main", _section("main", main_meta)))),
+                Pairs(
+                    (
+                        ("prolog", _section("prolog", prolog_meta)),
+                        ("main", _section("main", main_meta)),
+                    )
+                ),
             ),
             ("search", []),
         )
     )
-    comments = [Pairs((("linenum", line), ("value", value))) for line, value in converter.comments.items()]
-    return ConvertedDocument(document, comments or [Pairs((("linenum", 0), ("value", "No comments")))])
+    comments = [
+        Pairs((("linenum", line), ("value", value))) for line, value in converter.comments.items()
+    ]
+    return ConvertedDocument(
+        document, comments or [Pairs((("linenum", 0), ("value", "No comments")))]
+    )

@@ -27,19 +27,23 @@ _NUMBER = (
     r"(?:[+-]?infinity<END_INF>"
     r"|(?:0[xX][0-9A-Fa-f]+|0[bB][01]+|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)<END_NUMBER>)"
 )
-_PART = r"(?:[ \t\n\r]*(?:\.[ \t\n\r]*[A-Za-z_][A-Za-z0-9_]*<END_NAME>|\[[ \t\n\r]*\d+[ \t\n\r]*\]))"
+_PART = (
+    r"(?:[ \t\n\r]*(?:\.[ \t\n\r]*[A-Za-z_][A-Za-z0-9_]*<END_NAME>|\[[ \t\n\r]*\d+[ \t\n\r]*\]))"
+)
 
 _TEMPLATE = r"""
-start: _entry*
-_entry: prolog | _statement
-prolog: BEGIN_PROLOG _entry* END_PROLOG
+// Lists are written out as left recursion with one rule per element kind, and keys as
+// alternatives, so that every element costs one reduction (lark's `x*` and `_rule` helpers
+// cost an extra tree node each, which shows at this volume).
+start: statements?
+statements: prolog | assign | assign_protected | erase | table_splice | include
+          | statements prolog | statements assign | statements assign_protected
+          | statements erase | statements table_splice | statements include
+prolog: BEGIN_PROLOG statements? END_PROLOG
 
-_statement: assign | erase | table_splice | include
-assign: _key_colon value
-      | _key PROTECT value -> assign_protected
-erase: _key_colon ERASE
-_key: NAME | QUALNAME
-_key_colon: NAME_COLON | QUALNAME_COLON | _key _COLON
+assign: NAME_COLON value | QUALNAME_COLON value | NAME _COLON value | QUALNAME _COLON value
+assign_protected: NAME PROTECT value | QUALNAME PROTECT value
+erase: NAME_COLON ERASE | QUALNAME_COLON ERASE | NAME _COLON ERASE | QUALNAME _COLON ERASE
 table_splice: TABLE_SPLICE
 include: INCLUDE
 
@@ -49,19 +53,21 @@ unquoted: NAME
 complex: LPAR NUMBER _COMMA NUMBER RPAR
 
 sequence: LSQB RSQB
-        | LSQB _item RSQB
-        | LSQB items _item RSQB
-items: _listed | items _listed
-_listed: NUMBER_COMMA | _item _COMMA
-_item: value | sequence_splice
+        | LSQB value RSQB
+        | LSQB sequence_splice RSQB
+        | LSQB items value RSQB
+        | LSQB items sequence_splice RSQB
+items: NUMBER_COMMA | value _COMMA | sequence_splice _COMMA
+     | items NUMBER_COMMA | items value _COMMA | items sequence_splice _COMMA
 sequence_splice: SEQUENCE_SPLICE
 
-table: LBRACE _table_entry* RBRACE
-_table_entry: table_assign | table_erase | table_splice | include
-table_assign: _name_colon value
-            | NAME PROTECT value -> table_assign_protected
-table_erase: _name_colon ERASE
-_name_colon: NAME_COLON | NAME _COLON
+table: LBRACE RBRACE | LBRACE entries RBRACE
+entries: table_assign | table_assign_protected | table_erase | table_splice | include
+       | entries table_assign | entries table_assign_protected | entries table_erase
+       | entries table_splice | entries include
+table_assign: NAME_COLON value | NAME _COLON value
+table_assign_protected: NAME PROTECT value
+table_erase: NAME_COLON ERASE | NAME _COLON ERASE
 
 BEGIN_PROLOG.9: /BEGIN_PROLOG(?![A-Za-z0-9_])/
 END_PROLOG.9: /END_PROLOG(?![A-Za-z0-9_])/

@@ -1,4 +1,4 @@
-"""Parse FHiCL text into `app.fhicl.ast` nodes, with fhicl-cpp's syntax rules; errors name file:line:col.
+"""Parse FHiCL text into `app.fhicl.ast` nodes (fhicl-cpp syntax rules); errors give file:line:col.
 
 What is checked is what fhicl-cpp rejects before evaluating anything: the `#include` line
 syntax, tokens, structure (PROLOG blocks first and not nested, no commas in tables, ...) and the
@@ -7,6 +7,8 @@ overrides and protections) needs the included files and is not done here.
 """
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -25,20 +27,24 @@ _UNPRINTABLE = re.compile(r"[^\t\n -~]")
 _ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
 _KNOWN_ESCAPES = "\\\"'nt"
 
+# How error messages name what the parser expected; any other terminal starts a value.
 _DESCRIPTIONS = {
     "$END": "end of file",
     "NAME": "a name",
-    "INDEX": "an index",
-    "NUMBER": "a number",
+    "NAME_COLON": "a name",
+    "QUALNAME": "a name",
+    "QUALNAME_COLON": "a name",
     "_COLON": "':'",
     "_COMMA": "','",
-    "PROTECT": "'@protect_ignore:' or '@protect_error:'",
+    "PROTECT": "@protect_ignore:/@protect_error:",
     "LBRACE": "'{'",
     "RBRACE": "'}'",
-    "LSQB": "'['",
     "RSQB": "']'",
     "RPAR": "')'",
-    "DOT": "'.'",
+    "ERASE": "@erase",
+    "INCLUDE": "#include",
+    "TABLE_SPLICE": "@table::",
+    "BEGIN_PROLOG": "BEGIN_PROLOG",
     "END_PROLOG": "END_PROLOG",
 }
 
@@ -53,14 +59,12 @@ class _Problem(Exception):
         self.message = message
 
 
+@dataclass(frozen=True, slots=True)
 class _Prolog:
     """A BEGIN_PROLOG ... END_PROLOG block while the tree is being built."""
 
-    __slots__ = ("begin", "statements")
-
-    def __init__(self, begin: Token, statements: list[ast.Statement]) -> None:
-        self.begin = begin
-        self.statements = statements
+    begin: Token
+    statements: list[ast.Statement]
 
 
 def _check_string(token: Token, content: str, escapes: bool) -> None:
@@ -76,14 +80,17 @@ def _check_string(token: Token, content: str, escapes: bool) -> None:
         for escape in _ESCAPE.finditer(content):
             if escape.group(1) and escape.group(1) not in _KNOWN_ESCAPES:
                 sequence = escape.group()
-                problems.append((escape.start(), f"unknown escape sequence {sequence!r} in a string"))
+                problems.append(
+                    (escape.start(), f"unknown escape sequence {sequence!r} in a string")
+                )
                 break
     if problems:
         offset, message = min(problems)
         before = token.value[: offset + 1]
         newlines = before.count("\n")
-        column = offset + 1 - before.rfind("\n") if newlines else token.column + offset + 1
-        raise _Problem(token.line + newlines, column, message)  # type: ignore[operator]
+        line, column = _at(token)
+        column = offset + 1 - before.rfind("\n") if newlines else column + offset + 1
+        raise _Problem(line + newlines, column, message)
 
 
 def _name(token: Token) -> str:
@@ -97,150 +104,142 @@ def _name(token: Token) -> str:
     return _SPACE.sub("", text)
 
 
-class _Builder(Transformer):  # type: ignore[type-arg]
-    """Turns parse-tree nodes into `ast` nodes as the LALR parser reduces them."""
+def _at(token: Token) -> tuple[int, int]:
+    """Where a token starts (lark types the position as optional; the lexer always sets it)."""
+    return token.line, token.column  # type: ignore[return-value]
 
-    def start(self, items: list[object]) -> ast.Document:
+
+def _atom(kind: ast.AtomKind, text: str, quote: str, token: Token) -> ast.Atom:
+    return ast.Atom(kind, text, quote, *_at(token))
+
+
+class _Builder(Transformer[Token, ast.Document]):
+    """Turns parse-tree nodes into `ast` nodes as the LALR parser reduces them.
+
+    Rule callbacks get the rule's children (tokens or nodes built by earlier callbacks);
+    the upper-case methods are terminal callbacks, run as the token is shifted.
+    """
+
+    def start(self, children: list[Any]) -> ast.Document:
         prolog: list[ast.Statement] = []
         main: list[ast.Statement] = []
         in_main = False
-        for item in items:
-            if isinstance(item, _Prolog):
+        for child in children[0] if children else ():
+            if isinstance(child, _Prolog):
                 if in_main:
                     raise _Problem(
-                        item.begin.line,
-                        item.begin.column,
+                        *_at(child.begin),
                         "BEGIN_PROLOG after the main part: PROLOG blocks must come first",
                     )
-                prolog.extend(item.statements)
+                prolog.extend(child.statements)
             else:
                 # An included file may hold only PROLOG blocks, so an #include does not end them.
-                in_main = in_main or not isinstance(item, ast.Include)
-                main.append(item)  # type: ignore[arg-type]
+                in_main = in_main or not isinstance(child, ast.Include)
+                main.append(child)
         return ast.Document(tuple(prolog), tuple(main))
 
-    def prolog(self, items: list[object]) -> _Prolog:
-        begin = items[0]
-        assert isinstance(begin, Token)
-        statements: list[ast.Statement] = []
-        for item in items[1:-1]:
-            if isinstance(item, _Prolog):
-                raise _Problem(item.begin.line, item.begin.column, "PROLOG blocks cannot be nested")
-            statements.append(item)  # type: ignore[arg-type]
-        return _Prolog(begin, statements)
+    def prolog(self, children: list[Any]) -> _Prolog:
+        statements = children[1] if len(children) == 3 else []
+        for child in statements:
+            if isinstance(child, _Prolog):
+                raise _Problem(*_at(child.begin), "PROLOG blocks cannot be nested")
+        return _Prolog(children[0], statements)
 
-    def assign(self, items: list[object]) -> ast.Binding:
-        name, value = items
-        assert isinstance(name, Token)
-        return ast.Binding(_name(name), "", value, name.line, name.column)  # type: ignore[arg-type]
-
-    def assign_protected(self, items: list[object]) -> ast.Binding:
-        name, protect, value = items
-        assert isinstance(name, Token)
-        protection = protect[:-1]  # type: ignore[index]
-        return ast.Binding(_name(name), protection, value, name.line, name.column)  # type: ignore[arg-type]
-
-    def erase(self, items: list[Token]) -> ast.Erase:
-        name, keyword = items
-        return ast.Erase(_name(name), keyword.line, keyword.column)  # type: ignore[arg-type]
-
-    def table_assign(self, items: list[object]) -> ast.Binding:
-        name, value = items
-        assert isinstance(name, Token)
-        return ast.Binding(_name(name), "", value, name.line, name.column)  # type: ignore[arg-type]
-
-    def table_assign_protected(self, items: list[object]) -> ast.Binding:
-        name, protect, value = items
-        protection = protect[:-1]  # type: ignore[index]
-        return ast.Binding(str(name), protection, value, name.line, name.column)  # type: ignore[arg-type,attr-defined]
-
-    def table_erase(self, items: list[Token]) -> ast.Erase:
-        name, keyword = items
-        return ast.Erase(_name(name), keyword.line, keyword.column)  # type: ignore[arg-type]
-
-    def table_splice(self, items: list[Token]) -> ast.TableSplice:
-        token = items[0]
-        name = _name(token)[len("@table::") :]
-        return ast.TableSplice(name, token.line, token.column)  # type: ignore[arg-type]
-
-    def sequence_splice(self, items: list[Token]) -> ast.SequenceSplice:
-        token = items[0]
-        name = _name(token)[len("@sequence::") :]
-        return ast.SequenceSplice(name, token.line, token.column)  # type: ignore[arg-type]
-
-    def include(self, items: list[Token]) -> ast.Include:
-        token = items[0]
-        path = token.value[token.value.index('"') + 1 : token.value.rindex('"')]
-        return ast.Include(path, token.line, token.column)  # type: ignore[arg-type]
-
-    def complex(self, items: list[Token]) -> ast.Atom:
-        left, real, imaginary, _ = items
-        text = f"({real},{imaginary})"
-        return ast.Atom("complex", text, "", left.line, left.column)  # type: ignore[arg-type]
-
-    def items(self, children: list[object]) -> list[object]:
-        """All sequence elements but the last, collected as the parser reduces them."""
+    def statements(self, children: list[Any]) -> list[Any]:
+        """Statements (or table entries) in order, collected as the parser reduces them."""
         head = children[0]
         if type(head) is list:
             head.append(children[1])
             return head
         return [head]
 
-    def sequence(self, children: list[object]) -> ast.Sequence:
-        left = children[0]
+    entries = statements
+    items = statements
+
+    def assign(self, children: list[Any]) -> ast.Binding:
+        name, value = children
+        return ast.Binding(_name(name), "", value, *_at(name))
+
+    def assign_protected(self, children: list[Any]) -> ast.Binding:
+        name, protect, value = children
+        return ast.Binding(_name(name), protect[:-1], value, *_at(name))
+
+    def erase(self, children: list[Any]) -> ast.Erase:
+        name, keyword = children
+        return ast.Erase(_name(name), *_at(keyword))
+
+    table_assign = assign
+    table_assign_protected = assign_protected
+    table_erase = erase
+
+    def table_splice(self, children: list[Any]) -> ast.TableSplice:
+        token = children[0]
+        return ast.TableSplice(_name(token)[len("@table::") :], *_at(token))
+
+    def sequence_splice(self, children: list[Any]) -> ast.SequenceSplice:
+        token = children[0]
+        return ast.SequenceSplice(_name(token)[len("@sequence::") :], *_at(token))
+
+    def include(self, children: list[Any]) -> ast.Include:
+        token = children[0]
+        text: str = token.value
+        return ast.Include(text[text.index('"') + 1 : text.rindex('"')], *_at(token))
+
+    def complex(self, children: list[Any]) -> ast.Atom:
+        left, real, imaginary, _ = children
+        return _atom("complex", f"({real.text},{imaginary.text})", "", left)
+
+    def sequence(self, children: list[Any]) -> ast.Sequence:
         if len(children) == 4:
             elements = children[1]
-            elements.append(children[2])  # type: ignore[attr-defined]
+            elements.append(children[2])
         else:
             elements = children[1:-1]
-        return ast.Sequence(tuple(elements), left.line, left.column)  # type: ignore[arg-type,attr-defined]
+        return ast.Sequence(tuple(elements), *_at(children[0]))
 
-    def table(self, items: list[object]) -> ast.Table:
-        left = items[0]
-        return ast.Table(tuple(items[1:-1]), left.line, left.column)  # type: ignore[arg-type,attr-defined]
+    def table(self, children: list[Any]) -> ast.Table:
+        entries = children[1] if len(children) == 3 else ()
+        return ast.Table(tuple(entries), *_at(children[0]))
 
-    def unquoted(self, items: list[Token]) -> ast.Atom:
-        token = items[0]
-        return ast.Atom("string", token.value, "", token.line, token.column)  # type: ignore[arg-type]
-
-    # Terminal callbacks: lark calls these as it shifts the token, no rule reduction needed.
+    def unquoted(self, children: list[Any]) -> ast.Atom:
+        token = children[0]
+        return _atom("string", token.value, "", token)
 
     def NUMBER(self, token: Token) -> ast.Atom:
-        return ast.Atom("number", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("number", token.value, "", token)
 
     def NUMBER_COMMA(self, token: Token) -> ast.Atom:
-        text = token.value.rstrip(_COMMA_AND_SPACE)
-        return ast.Atom("number", text, "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("number", token.value.rstrip(_COMMA_AND_SPACE), "", token)
 
     def DSS(self, token: Token) -> ast.Atom:
-        return ast.Atom("string", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("string", token.value, "", token)
 
     def DQSTRING(self, token: Token) -> ast.Atom:
         content = token.value[1:-1]
         _check_string(token, content, escapes=True)
-        return ast.Atom("string", content, '"', token.line, token.column)  # type: ignore[arg-type]
+        return _atom("string", content, '"', token)
 
     def SQSTRING(self, token: Token) -> ast.Atom:
         content = token.value[1:-1]
         _check_string(token, content, escapes=False)
-        return ast.Atom("string", content, "'", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("string", content, "'", token)
 
     def BOOL(self, token: Token) -> ast.Atom:
-        return ast.Atom("bool", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("bool", token.value, "", token)
 
     def NIL(self, token: Token) -> ast.Atom:
-        return ast.Atom("nil", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("nil", token.value, "", token)
 
     def LOCAL_REF(self, token: Token) -> ast.Atom:
-        return ast.Atom("reference", _name(token), "", token.line, token.column)  # type: ignore[arg-type]
+        return _atom("reference", _name(token), "", token)
 
     def DB_REF(self, token: Token) -> ast.Atom:
-        raise _Problem(token.line, token.column, "@db:: references are not supported")  # type: ignore[arg-type]
+        raise _Problem(*_at(token), "@db:: references are not supported")
 
     def TABLE_ID(self, token: Token) -> ast.Atom:
         if len(token.value) - len("@id::") != _PARAMETER_SET_ID_LENGTH:
-            raise _Problem(token.line, token.column, "@id:: needs a 40-digit parameter-set id")  # type: ignore[arg-type]
-        return ast.Atom("id", token.value, "", token.line, token.column)  # type: ignore[arg-type]
+            raise _Problem(*_at(token), "@id:: needs a 40-digit parameter-set id")
+        return _atom("id", token.value, "", token)
 
 
 _PARSER = Lark(
@@ -261,7 +260,10 @@ def _check_include_lines(text: str, filename: str) -> None:
         if len(line) <= 11 or line[8] != " " or line[9] != '"' or line[-1] != '"':
             number = text.count("\n", 0, match.start()) + 1
             raise FhiclError(
-                filename, number, 1, f'malformed #include directive (expected #include "file"): {line}'
+                filename,
+                number,
+                1,
+                f'malformed #include directive (expected #include "file"): {line}',
             )
 
 
@@ -273,27 +275,20 @@ def _expected(names: set[str]) -> str:
 def _error(exc: UnexpectedInput, filename: str) -> FhiclError:
     """A readable FhiclError for a lark lexing/parsing failure."""
     if isinstance(exc, UnexpectedToken):
-        token = exc.token
-        if token.type == "$END":
-            return FhiclError(
-                filename, exc.line, exc.column, f"unexpected end of file, expected {_expected(exc.expected)}"
-            )
-        found = f"{token.value!r}"
-        return FhiclError(
-            filename, token.line, token.column, f"unexpected {found}, expected {_expected(exc.expected)}"
-        )
-    if isinstance(exc, UnexpectedCharacters):
-        found = exc.char
-        hint = ""
-        if found == "," and "RBRACE" in exc.allowed:
-            hint = " (table entries are not separated by commas)"
-        return FhiclError(
-            filename,
-            exc.line,
-            exc.column,
-            f"unexpected character {found!r}, expected {_expected(exc.allowed)}{hint}",
-        )
-    return FhiclError(filename, exc.line, exc.column, str(exc).splitlines()[0])
+        line, column = exc.token.line, exc.token.column
+        found = "end of file" if exc.token.type == "$END" else repr(exc.token.value)
+        expected = exc.expected
+    elif isinstance(exc, UnexpectedCharacters):
+        line, column = exc.line, exc.column
+        found = f"character {exc.char!r}"
+        expected = exc.allowed
+    else:
+        return FhiclError(filename, exc.line, exc.column, str(exc).splitlines()[0])
+    hint = ""
+    if found.endswith("','") and "RBRACE" in expected:
+        hint = " (table entries are not separated by commas)"
+    message = f"unexpected {found}, expected {_expected(expected)}{hint}"
+    return FhiclError(filename, line or exc.line, column or exc.column, message)
 
 
 def parse(text: str, *, filename: str = "<string>") -> ast.Document:

@@ -37,7 +37,9 @@ def _guessed_metadata(value: Any) -> Pairs:
         return Pairs([("type", "table"), ("comment", ""), ("children", children)])
     if isinstance(value, list):
         children = Pairs((str(i), _guessed_metadata(item)) for i, item in enumerate(value))
-        return Pairs([("type", "sequence"), ("comment", ""), ("annotation", ""), ("children", children)])
+        return Pairs(
+            [("type", "sequence"), ("comment", ""), ("annotation", ""), ("children", children)]
+        )
     return Pairs([("type", "string"), ("comment", ""), ("annotation", "")])
 
 
@@ -54,7 +56,14 @@ def _value(value: Any, kind: str, metadata: Pairs) -> str:
     """The value text of one binding, by its metadata type (json2fcldb's atom conversion)."""
     if kind == "sequence" and isinstance(value, list):
         children = metadata.get("children")
-        return "[" + ", ".join(_element(item, _child_metadata(children, str(i), item)) for i, item in enumerate(value)) + "]"
+        return (
+            "["
+            + ", ".join(
+                _element(item, _child_metadata(children, str(i), item))
+                for i, item in enumerate(value)
+            )
+            + "]"
+        )
     if kind == "table" and isinstance(value, Pairs):
         return "{\n" + _bindings(value, metadata.get("children")) + "\n}"
     if not isinstance(value, str):
@@ -104,7 +113,9 @@ def _binding(key: str, value: Any, metadata: Pairs) -> str:
 
 def _bindings(table: Pairs, children: Any) -> str:
     """All bindings of a table; a repeated key gets the first one's metadata, as in the C++."""
-    return "".join(_binding(key, value, _child_metadata(children, key, value)) for key, value in table)
+    return "".join(
+        _binding(key, value, _child_metadata(children, key, value)) for key, value in table
+    )
 
 
 def _section(document: Pairs, name: str) -> tuple[Pairs, Any]:
@@ -117,7 +128,7 @@ def _section(document: Pairs, name: str) -> tuple[Pairs, Any]:
 
 
 def document_to_fhicl(document: Pairs) -> str:
-    """Regenerate FHiCL from a record's `document` ({"data", "metadata", ...}) like the C++ export."""
+    """Regenerate FHiCL from a record's `document` (`data` + `metadata`) as the C++ export does."""
     prolog, prolog_children = _section(document, "prolog")
     main, main_children = _section(document, "main")
     text = ""

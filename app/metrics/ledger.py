@@ -30,13 +30,23 @@ def backlog(counts: dict[State, int]) -> int:
 
 
 def newest_archived(session: Session) -> dict[Stage, int]:
-    """The highest run number each stage has finished (`done`); stages with none are absent."""
-    query = (
-        select(StageStatus.stage, func.max(StageStatus.run_number))
-        .where(col(StageStatus.state) == State.DONE)
-        .group_by(col(StageStatus.stage))
-    )
-    return {Stage(stage): newest for stage, newest in session.exec(query) if newest is not None}
+    """The highest run number each stage has finished (`done`); stages with none are absent.
+
+    One backward walk of the (state, run_number) index per stage, not an aggregate over all
+    done rows.
+    """
+    newest: dict[Stage, int] = {}
+    for stage in Stage:
+        query = (
+            select(StageStatus.run_number)
+            .where(col(StageStatus.stage) == stage, col(StageStatus.state) == State.DONE)
+            .order_by(col(StageStatus.run_number).desc())
+            .limit(1)
+        )
+        run = session.exec(query).first()
+        if run is not None:
+            newest[stage] = run
+    return newest
 
 
 def done_since(session: Session, since: datetime) -> dict[Stage, int]:

@@ -5,6 +5,7 @@ rebuild byte-identical bytes. The packer refuses anything a reader could misread
 writing a lossy or ambiguous blob; the unpacker also reads blobs the legacy tool wrote.
 """
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ def pack(
     data = b"".join(parts)
     _check_readable(run, data, regions)
     described = tuple(
-        BlobFile(path, name, len(content), checksums_of(content).sha256)
+        BlobFile(path, name, len(content), hashlib.sha256(content).hexdigest())
         for path, name, content in entries
     )
     checksums = checksums_of(data)
@@ -213,13 +214,17 @@ def pack(
     )
 
 
-def repack(
+def rebuild(
     inputs: PackingInputs,
     files: Sequence[tuple[str, bytes]],
     *,
     max_bytes: int = DEFAULT_MAX_BLOB_BYTES,
 ) -> PackedBlob:
-    """Rebuild the blob recorded in `inputs` from `files`; refuse if the bytes would differ."""
+    """Rebuild the blob recorded in `inputs` from `files` (same stamp); refuse other bytes.
+
+    This is how a retry gets its bytes back without storing them; a re-pack with a new stamp
+    is a different, operator-requested thing (blob.md §7.2).
+    """
     packed = pack(inputs.run, files, inputs.stamp, max_bytes=max_bytes)
     if packed.checksums.sha256 == inputs.sha256:
         return packed

@@ -173,7 +173,7 @@ def complete_import(session: Session, claim: Claim, outcome: StageOutcome, now: 
     """After a verified import: remember what was archived and queue the migration."""
     run = session.get(Run, claim.run)
     if run is not None:
-        run.archived_hash = outcome.fields.get("content_hash")
+        run.archived_hash = run.content_hash = outcome.fields.get("content_hash")
         run.config_name = outcome.fields.get("details", {}).get("config_name", run.config_name)
         session.add(run)
     make_pending(

@@ -6,7 +6,6 @@ One request → scan (optional) → each requested stage drained over the select
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
@@ -21,7 +20,7 @@ from app.pipeline.ledger import DUE_STATES, operator_retry
 from app.pipeline.migrator import migrate_stage
 from app.pipeline.watermark import derived_watermark
 from app.runranges import RunSelection
-from app.runrecords.readiness import ScanPolicy
+from app.runrecords.readiness import scan_policy
 from app.runrecords.scan import ScanResult, scan_records
 from app.timeutil import utcnow
 
@@ -64,22 +63,13 @@ class WorkReport:
         return sorted({run for result in self.stages.values() for run in result.failed})
 
 
-def scan_policy(ctx: PipelineContext) -> ScanPolicy:
-    """Readiness rules from the settings."""
-    scanner = ctx.settings.scanner
-    return ScanPolicy(
-        settle_seconds=scanner.settle_seconds,
-        max_run_duration=timedelta(hours=scanner.max_run_duration_hours),
-        start_grace=timedelta(minutes=scanner.start_grace_minutes),
-        archive_never_stopped=scanner.archive_never_stopped,
-    )
-
-
 def scan(ctx: PipelineContext) -> ScanResult:
     """Scan the run-records directory into the ledger (one transaction)."""
     with session_scope(ctx.engine) as session:
         return scan_records(
-            session, ctx.settings.source_files.run_records_dir, policy=scan_policy(ctx)
+            session,
+            ctx.settings.source_files.run_records_dir,
+            policy=scan_policy(ctx.settings.scanner),
         )
 
 

@@ -96,7 +96,7 @@ def _listed(listing: Listing) -> str:
 def _stage_block(comparison: StageComparison) -> list[str]:
     title, store, noun, missing_label = _STAGE_TEXT[comparison.stage]
     lines = [f"{title} STAGE STATE", THIN_RULE]
-    last = comparison.watermark.run
+    last = comparison.last_contiguous_run
     lines.append(_state_field("Last Contiguous Run:", last))
     if last:
         missing = comparison.missing

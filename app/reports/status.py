@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Stage, StageStatus, State
+from app.pipeline.watermark import derived_watermark
 from app.redact import redact, redact_url
 from app.reports.islands import (
     Extent,
@@ -27,7 +28,6 @@ from app.reports.islands import (
 )
 from app.reports.redaction import configured_secrets
 from app.reports.sources import Source, excluded_runs, listing_outcomes, source_runs
-from app.reports.watermark import Watermark, stage_watermark
 from app.timeutil import utcnow
 
 GAP_LIMIT = 20
@@ -76,7 +76,7 @@ class StageComparison(BaseModel):
     """A stage's watermark against its source and destination (`--compare-state`)."""
 
     stage: Stage
-    watermark: Watermark
+    last_contiguous_run: int
     missing: Listing | None = None
     new_runs: Extent | None = None
     failed: Listing
@@ -187,25 +187,25 @@ def _comparison(
     session: Session, stage: Stage, runs: dict[Source, Subquery], excluded: Subquery
 ) -> StageComparison:
     origin, destination = (runs[source] for source in STAGE_FLOW[stage])
-    watermark = stage_watermark(session, stage)
+    last = derived_watermark(session, stage) or 0
     failed_runs = (
         select(col(StageStatus.run_number).label("run_number"))
         .where(col(StageStatus.stage) == stage, col(StageStatus.state).in_(FAILED_STATES))
         .subquery("failed")
     )
     failed = listing(session, failed_runs, limit=STATE_LIST_LIMIT)
-    if not watermark.run:
-        return StageComparison(stage=stage, watermark=watermark, failed=failed)
+    if not last:
+        return StageComparison(stage=stage, last_contiguous_run=0, failed=failed)
     number = origin.c.run_number
     missing = listing(
         session,
         origin,
         limit=STATE_LIST_LIMIT,
-        where=and_(number <= watermark.run, without(origin, destination, excluded)),
+        where=and_(number <= last, without(origin, destination, excluded)),
     )
-    new_runs = extent(session, origin, and_(number > watermark.run, without(origin, excluded)))
+    new_runs = extent(session, origin, and_(number > last, without(origin, excluded)))
     return StageComparison(
-        stage=stage, watermark=watermark, missing=missing, new_runs=new_runs, failed=failed
+        stage=stage, last_contiguous_run=last, missing=missing, new_runs=new_runs, failed=failed
     )
 
 

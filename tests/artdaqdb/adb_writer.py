@@ -1,6 +1,7 @@
 """A separate writer process for the concurrency and crash tests: archives a range of runs.
 
-Usage: python adb_writer.py URI FIRST_RUN COUNT; prints one line per archived run.
+Usage: python adb_writer.py URI FIRST_RUN COUNT; prints `ready` once imported, then one line
+per archived run.
 """
 
 import sys
@@ -21,6 +22,7 @@ def run_files(run: int) -> dict[str, bytes]:
 def main() -> None:
     uri, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     store = open_store(uri)
+    print("ready", flush=True)
     for run in range(first, first + count):
         result = store.archive_run(run, "standard", run_files(run))
         print(run, result.outcome.value, flush=True)

@@ -34,14 +34,14 @@ def _indexes(root: Path) -> dict[str, dict]:
 
 def _assert_clean_tree(root: Path) -> None:
     """Only collections in the root; only index.json and <oid>.json inside them."""
-    assert collections(root) == ["RunHistory", "SystemLayout", "SystemMetadata"]
+    assert set(collections(root)) <= {"RunHistory", "SystemLayout", "SystemMetadata"}
     for name in collections(root):
         for path in (root / name).iterdir():
             assert path.name == INDEX_NAME or path.stem in document_oids(root, name), path
 
 
 def test_threads_writing_different_runs_lose_no_index_entry(store, db_root: Path) -> None:
-    runs = range(1, 41)
+    runs = range(1, 25)
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(lambda run: store.archive_run(run, "standard", run_files(run)), runs)
@@ -49,19 +49,19 @@ def test_threads_writing_different_runs_lose_no_index_entry(store, db_root: Path
     assert all(result.ok for result in results)
     assert store.list_runs().runs == tuple(runs)
     run_history = read_index(db_root / "RunHistory" / INDEX_NAME)
-    assert len(run_history["ouid"]) == 40 * 12 and invariant_problems(run_history) == []
+    assert len(run_history["ouid"]) == 24 * 12 and invariant_problems(run_history) == []
 
 
 def test_processes_writing_different_runs_lose_no_index_entry(db_uri: str, db_root: Path) -> None:
-    writers = [_writer(db_uri, 1 + 15 * number, 15) for number in range(4)]
+    writers = [_writer(db_uri, 1 + 8 * number, 8) for number in range(3)]
     for writer in writers:
         writer.communicate(timeout=120)
         assert writer.returncode == 0
     store = open_store(db_uri)
-    assert store.list_runs().runs == tuple(range(1, 61))
+    assert store.list_runs().runs == tuple(range(1, 25))
     before = _indexes(db_root)
     assert all(invariant_problems(index) == [] for index in before.values())
-    assert len(before["RunHistory"]["ouid"]) == 60 * 12
+    assert len(before["RunHistory"]["ouid"]) == 24 * 12
     rebuild_indexes(db_root)
     assert _indexes(db_root) == before
 
@@ -74,7 +74,8 @@ def test_writer_killed_at_random_points_leaves_a_readable_recoverable_store(
     first = 1
     for _ in range(CRASH_ROUNDS):
         writer = _writer(db_uri, first, 1000)
-        time.sleep(chance.uniform(0.3, 0.9))
+        assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+        time.sleep(chance.uniform(0.02, 0.4))
         writer.send_signal(signal.SIGKILL)
         output, _ = writer.communicate()
         done = [int(line.split()[0]) for line in output.splitlines()]

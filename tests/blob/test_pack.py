@@ -14,7 +14,7 @@ from app.pipeline.blob import (
     PackingInputs,
     format_stamp,
     pack,
-    repack,
+    rebuild,
     unpack,
 )
 
@@ -133,7 +133,7 @@ def test_packing_is_deterministic_and_inputs_rebuild_identical_bytes(
     first = pack(17512, vector_files, STAMP)
     stored = json.loads(json.dumps(first.inputs.to_dict()))
 
-    again = repack(PackingInputs.from_dict(stored), list(reversed(vector_files)))
+    again = rebuild(PackingInputs.from_dict(stored), list(reversed(vector_files)))
 
     assert again.data == first.data
     assert again.checksums == first.checksums
@@ -141,12 +141,12 @@ def test_packing_is_deterministic_and_inputs_rebuild_identical_bytes(
     assert [f["name"] for f in stored["files"]][:2] == ["crt01.fcl", "EventBuilder1.fcl"]
 
 
-def test_repack_refuses_when_the_files_changed(vector_files: list[tuple[str, bytes]]) -> None:
+def test_rebuild_refuses_when_the_files_changed(vector_files: list[tuple[str, bytes]]) -> None:
     inputs = pack(17512, vector_files, STAMP).inputs
     changed = [(p, c + b"# edited\n" if p.endswith("tpc01.fcl") else c) for p, c in vector_files]
 
     with pytest.raises(BlobError, match=r"run 17512: .*changed: tpc01\.fcl") as error:
-        repack(inputs, changed)
+        rebuild(inputs, changed)
     assert error.value.code == "inputs_changed"
 
 

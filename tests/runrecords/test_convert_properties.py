@@ -69,8 +69,16 @@ text_piece = st.one_of(
 line = st.lists(st.one_of(text_piece, st.sampled_from([": ", " ", ":", "\t"])), max_size=7).map(
     "".join
 )
+# Lines shaped like the real files ("Key: value" with mildly odd values) reach the paths where
+# the legacy rendering is kept; fully random lines reach the repairs.
+mild_value = st.text(alphabet=st.sampled_from("abcXY019_-./:\"'[],* #\\\té"), max_size=10)
+shaped_line = st.tuples(
+    st.sampled_from([*WORDS, "", "Note", "a b"]), st.sampled_from([": ", ":", " "]), mild_value
+).map("".join)
 chunk = st.one_of(
-    line.map(lambda text: text.encode("utf-8", "surrogatepass")), st.sampled_from(RAW_BYTES)
+    line.map(lambda text: text.encode("utf-8", "surrogatepass")),
+    shaped_line.map(str.encode),
+    st.sampled_from(RAW_BYTES),
 )
 document = st.lists(st.one_of(chunk, chunk.map(lambda data: data + b"\n")), max_size=14).map(
     b"".join

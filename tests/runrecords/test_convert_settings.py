@@ -116,3 +116,11 @@ def test_line_without_colon_is_dropped_and_reported() -> None:
     assert output == "k: 1\n"
     assert codes(warnings) == ["line_dropped"]
     assert warnings[0].startswith("settings.txt:1: ")
+
+
+def test_warnings_of_a_damaged_file_are_capped_with_a_count() -> None:
+    result = convert_settings(b"".join(b"garbage line %d\n" % n for n in range(250)))
+    assert result.data == b""
+    assert len(result.warnings) == 101
+    assert result.warnings[0].startswith("settings.txt:1: line_dropped: ")
+    assert result.warnings[-1] == "settings.txt: 150 more warning(s) not listed"

@@ -116,11 +116,13 @@ def test_slow_server_beyond_the_read_timeout_is_looked_up_then_retried(
 
     result = client.upload(12500, BLOB)
 
+    requests = ucon.state.requests()
+    assert [r.endpoint for r in requests] == [
+        "lookup_versions", "data", "data", "lookup_versions", "data",
+    ]  # fmt: skip
+    assert (requests[2].status, requests[4].status) == (None, 200)
     assert result.version_id == 1
     assert [v["key"] for v in _versions(ucon)] == ["12500"]
-    endpoints = [r.endpoint for r in ucon.state.requests()]
-    assert endpoints == ["lookup_versions", "data", "data", "lookup_versions", "data"]
-    assert ucon.state.requests()[2].status is None
 
 
 def test_stored_then_slow_answer_is_found_by_the_lookup(
@@ -301,3 +303,14 @@ def test_parallel_clients_racing_for_one_key_all_succeed_with_one_version(
 
     assert present.count(False) == 1
     assert len(_versions(ucon)) == 1
+
+
+def test_checksums_recorded_at_packing_are_reused_and_checked(
+    ucon: RunningServer, client: UconDBClient
+) -> None:
+    packed = checksums_of(BLOB)
+
+    assert client.upload(5, BLOB, checksums=packed).md5 == packed.md5
+    with pytest.raises(ValueError, match="do not describe these bytes"):
+        client.upload(6, BLOB + b"!", checksums=packed)
+    assert [v["key"] for v in _versions(ucon)] == ["5"]

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+MAX_WARNINGS_PER_FILE = 100
 _EXCERPT_CHARS = 100
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
 
@@ -17,18 +18,33 @@ class Converted(NamedTuple):
 
 @dataclass
 class Notes:
-    """Collects the warnings of one conversion; the file name prefixes every message."""
+    """Collects the warnings of one conversion, each once; a damaged file cannot flood the run
+    with warnings: past MAX_WARNINGS_PER_FILE only a count is kept."""
 
     file: str
-    warnings: list[str] = field(default_factory=list)
+    _shown: list[str] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+    _suppressed: int = 0
 
     def add(self, line: int | None, code: str, detail: str, text: str | None = None) -> None:
-        """Record `code` at `line` once; `text` (the original line) is shown shortened, redacted."""
+        """Record `code` at `line`; `text` (the original line) is shown shortened and redacted."""
         where = self.file if line is None else f"{self.file}:{line}"
         shown = "" if text is None else f": {excerpt(text)}"
         warning = f"{where}: {code}: {detail}{shown}"
-        if warning not in self.warnings:
-            self.warnings.append(warning)
+        if warning in self._seen:
+            return
+        self._seen.add(warning)
+        if len(self._shown) < MAX_WARNINGS_PER_FILE:
+            self._shown.append(warning)
+        else:
+            self._suppressed += 1
+
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings in input order, plus a count of those not listed."""
+        if not self._suppressed:
+            return list(self._shown)
+        return [*self._shown, f"{self.file}: {self._suppressed} more warning(s) not listed"]
 
 
 def excerpt(text: str) -> str:

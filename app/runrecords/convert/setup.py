@@ -10,12 +10,18 @@ from app.runrecords.convert.text import decode, dots
 
 _UNPRINTABLE = re.compile(r"[^\t\n\x20-\x7e]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LINES_SHOWN = 10
 
 
 def _lines_of(pattern: re.Pattern[str], text: str) -> str:
-    numbers = sorted({text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)})
-    shown = ", ".join(str(n) for n in numbers[:10])
-    return shown + (", ..." if len(numbers) > 10 else "")
+    """The first line numbers where `pattern` occurs, for the warning (linear in the text)."""
+    numbers = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if pattern.search(line):
+            numbers.append(str(number))
+            if len(numbers) > _LINES_SHOWN:
+                return ", ".join(numbers[:_LINES_SHOWN]) + ", ..."
+    return ", ".join(numbers)
 
 
 def convert_setup(data: bytes) -> Converted:

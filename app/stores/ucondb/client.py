@@ -212,11 +212,20 @@ class UconDBClient:
 
     # ------------------------------------------------------------------------------------ upload
 
-    def upload(self, run: int, data: bytes, *, operator_override: bool = False) -> UploadResult:
+    def upload(
+        self,
+        run: int,
+        data: bytes,
+        *,
+        checksums: BlobChecksums | None = None,
+        operator_override: bool = False,
+    ) -> UploadResult:
         """Store `data` under the run's key unless that key already holds it (spec §7.4 A and B).
 
-        Raises `ConflictError` when the key holds different content. `operator_override` moves
-        the key to our bytes; only an explicit operator request for this one run may set it.
+        `checksums` are the ones recorded when the blob was packed (saves re-hashing; size and
+        Adler-32 are re-checked). Raises `ConflictError` when the key holds different content.
+        `operator_override` moves the key to our bytes; only an explicit operator request for
+        this one run may set it.
         """
         key = run_key(run)
         if self._auth is None:
@@ -226,7 +235,9 @@ class UconDBClient:
                 retryable=False,
                 run=run,
             )
-        ours = checksums_of(data)
+        ours = checksums or checksums_of(data)
+        if (ours.size, ours.adler32) != (len(data), zlib.adler32(data) & 0xFFFFFFFF):
+            raise ValueError(f"run {run}: the given checksums do not describe these bytes")
         if ours.size > self._max_blob_bytes:
             raise UconDBError(
                 f"run {run}: blob of {ours.size} bytes exceeds the limit of "
@@ -266,13 +277,7 @@ class UconDBClient:
                 if stored.key != key or not stored.matches(ours):
                     raise _conflict(run, stored, ours)
                 return _result(stored, ours, already_present=False)
-        raise UconDBError(
-            f"run {run}: upload not confirmed after {self._attempts} attempts: {last}",
-            reason=getattr(last, "reason", "outcome_unknown"),
-            retryable=True,
-            status=getattr(last, "status", None),
-            run=run,
-        ) from last
+        raise _not_confirmed(run, self._attempts, last) from last
 
     def _post(
         self, run: int, key: str, data: bytes, *, override: bool, attempt: int
@@ -384,6 +389,7 @@ class UconDBClient:
     def _fetch(
         self, run: int, key: str, ours: BlobChecksums, attempt: int
     ) -> "VerifiedVersion | VerifyError":
+        """One download: verified, or a retryable `VerifyError` value; conflicts are raised."""
         path = f"/data/{self.folder}/{self.object_name}/key={key}"
         with self._stream("GET", path, run=run, attempt=attempt) as response:
             if response.status_code == 404:
@@ -588,6 +594,21 @@ def _conflict(run: int, stored: StoredVersion | None, ours: BlobChecksums) -> Co
         stored=stored,
         ours=ours,
     )
+
+
+def _not_confirmed(run: int, attempts: int, last: Exception | None) -> UconDBError:
+    """The retryable error of an upload whose every attempt ended without a confirmed version."""
+    message = f"run {run}: upload not confirmed after {attempts} attempts; last: "
+    if isinstance(last, UconDBError):
+        return UconDBError(
+            message + last.summary,
+            reason=last.reason,
+            retryable=True,
+            status=last.status,
+            server_message=last.server_message,
+            run=run,
+        )
+    return UconDBError(message + str(last), reason="outcome_unknown", retryable=True, run=run)
 
 
 def _http_error(what: str, response: httpx.Response, *, run: int | None = None) -> UconDBError:

@@ -35,6 +35,7 @@ class UconDBError(Exception):
         server_message: str | None = None,
         run: int | None = None,
     ) -> None:
+        self.summary = message
         detail = message
         if status is not None:
             detail += f" (HTTP {status}" + (f": {server_message})" if server_message else ")")

@@ -1,0 +1,211 @@
+"""End to end: sample records → filesystemdb → UconDB stand-in over loopback, through the ledger."""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from app.models import ErrorKind, Run, RunEvent, Stage, StageStatus, State
+from app.pipeline.blob import unpack
+from app.pipeline.runner import WorkRequest, run_work
+from app.runrecords.sample import stop_run
+from app.stores.artdaqdb.store import open_store
+from app.ucondb_server.state import Fault
+from tests.pipeline.conftest import ArchiveEnv
+
+ENDED = [1000, 1001, 1002, 1003, 1004]
+RUNNING = 1005
+
+
+def ledger(env: ArchiveEnv) -> dict[tuple[int, Stage], StageStatus]:
+    with Session(env.engine) as session:
+        return {(r.run_number, r.stage): r for r in session.exec(select(StageStatus))}
+
+
+def test_catch_up_archives_every_ended_run_once(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    report = run_work(ctx, WorkRequest())
+    assert report.failed_runs == []
+    rows = ledger(archive_env)
+    for run in ENDED:
+        imported, migrated = rows[(run, Stage.IMPORT)], rows[(run, Stage.MIGRATE)]
+        assert imported.state == State.DONE and migrated.state == State.DONE, run
+        assert imported.entity_count and imported.content_hash
+        assert migrated.blob_size and migrated.blob_md5 and migrated.ucondb_version_id
+    assert rows[(RUNNING, Stage.IMPORT)].state == State.WAITING
+    assert (RUNNING, Stage.MIGRATE) not in rows
+    assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
+    assert sorted(open_store(archive_env.settings.artdaq_db.database_uri).list_runs().runs) == ENDED
+    ctx.close()
+
+
+def test_blob_holds_the_record_bytes(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest(runs=None))
+    blob = ctx.ucondb.download(1001)
+    assert blob is not None
+    files = dict(unpack(blob).files)
+    process_files = [p.name for p in (archive_env.records / "1001").glob("*.fcl")]
+    assert process_files
+    for name in process_files:
+        assert files[name] == (archive_env.records / "1001" / name).read_bytes()
+    assert {"metadata.fcl", "boot.fcl", "RunHistory.fcl", "RunHistory2.fcl", "schema.fcl"} <= set(files)
+    row = ledger(archive_env)[(1001, Stage.MIGRATE)]
+    assert hashlib.md5(blob, usedforsecurity=False).hexdigest() == row.blob_md5
+    ctx.close()
+
+
+def test_rerun_is_a_no_op(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest())
+    db_root = Path(archive_env.settings.artdaq_db.database_uri.removeprefix("filesystemdb://"))
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in db_root.rglob("*") if p.is_file()}
+    again = run_work(ctx, WorkRequest())
+    assert again.stages[Stage.IMPORT].results == [] and again.stages[Stage.MIGRATE].results == []
+    with Session(archive_env.engine) as session:  # operator asks for a re-import of one run
+        row = session.get(StageStatus, (1002, Stage.IMPORT))
+        row.state = State.PENDING
+        session.add(row)
+        session.commit()
+    third = run_work(ctx, WorkRequest(stages=(Stage.IMPORT,)))
+    assert third.stages[Stage.IMPORT].succeeded == [1002]
+    assert "unchanged" in third.stages[Stage.IMPORT].results[0].message
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in db_root.rglob("*") if p.is_file()}
+    assert after == before
+    assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
+    ctx.close()
+
+
+def test_stop_line_makes_a_running_run_archivable(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest())
+    stop_run(archive_env.records, RUNNING)
+    report = run_work(ctx, WorkRequest())
+    assert report.stages[Stage.IMPORT].succeeded == [RUNNING]
+    assert report.stages[Stage.MIGRATE].succeeded == [RUNNING]
+    files = dict(unpack(ctx.ucondb.download(RUNNING)).files)
+    assert b"DAQInterface_stop_time" in files["RunHistory2.fcl"]
+    ctx.close()
+
+
+def test_bad_record_fails_alone_with_a_clear_error(archive_env: ArchiveEnv) -> None:
+    bad = archive_env.records / "1003" / "tpc01.fcl"
+    if not bad.exists():
+        bad = next((archive_env.records / "1003").glob("*.fcl"))
+    bad.chmod(0o644)
+    bad.write_bytes(bad.read_bytes() + b"\nbroken: { unclosed: [1, 2\n")
+    ctx = archive_env.context()
+    report = run_work(ctx, WorkRequest())
+    assert report.failed_runs == [1003]
+    row = ledger(archive_env)[(1003, Stage.IMPORT)]
+    assert row.state == State.FAILED  # a parse error does not go away by retrying
+    assert row.error_kind == ErrorKind.FHICL
+    assert f"1003/{bad.stem}.fcl:" in row.last_error
+    assert "1003" not in archive_env.ucondb_versions()
+    assert 1003 not in open_store(archive_env.settings.artdaq_db.database_uri).list_runs().runs
+    assert archive_env.ucondb_versions() == {str(r): 1 for r in ENDED if r != 1003}
+    ctx.close()
+
+
+def test_missing_metadata_is_a_source_failure(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest(scan=True, stages=()))
+    target = archive_env.records / "1004" / "metadata.txt"
+    target.chmod(0o644)
+    target.unlink()
+    report = run_work(ctx, WorkRequest(scan=False))
+    assert 1004 in report.failed_runs
+    row = ledger(archive_env)[(1004, Stage.IMPORT)]
+    assert row.error_kind == ErrorKind.SOURCE and "metadata.txt" in row.last_error
+    ctx.close()
+
+
+def test_faulty_server_ends_with_everything_archived_once(archive_env: ArchiveEnv) -> None:
+    state = archive_env.ucondb.state
+    state.add_fault(Fault("error", endpoint="data", method="POST", rate=0.2, status=503))
+    state.add_fault(Fault("drop_after_store", rate=0.3))
+    ctx = archive_env.context()
+    for _ in range(6):
+        report = run_work(ctx, WorkRequest())
+        rows = ledger(archive_env)
+        if all(rows[(r, Stage.MIGRATE)].state == State.DONE for r in ENDED if (r, Stage.MIGRATE) in rows):
+            break
+    rows = ledger(archive_env)
+    assert all(rows[(r, Stage.MIGRATE)].state == State.DONE for r in ENDED), report
+    assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
+    assert max(rows[(r, Stage.MIGRATE)].attempts for r in ENDED) <= 5
+    ctx.close()
+
+
+def test_conflicting_key_is_left_for_an_operator(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    ctx.ucondb.upload(1000, b"Start of Record\nsomething else entirely\n")
+    report = run_work(ctx, WorkRequest())
+    row = ledger(archive_env)[(1000, Stage.MIGRATE)]
+    assert row.state == State.CONFLICT and row.error_kind == ErrorKind.CONFLICT
+    assert 1000 in report.failed_runs
+    assert archive_env.ucondb_versions()["1000"] == 1
+    ctx.close()
+
+
+def test_selection_and_dry_run(archive_env: ArchiveEnv) -> None:
+    from app.runranges import parse_runs
+
+    ctx = archive_env.context()
+    dry = run_work(ctx, WorkRequest(dry_run=True))
+    assert dry.candidates[Stage.IMPORT] == ENDED and dry.stages == {}
+    some = run_work(ctx, WorkRequest(runs=parse_runs("1001-1002")))
+    assert sorted(some.stages[Stage.IMPORT].succeeded) == [1001, 1002]
+    assert sorted(some.stages[Stage.MIGRATE].succeeded) == [1001, 1002]
+    limited = run_work(ctx, WorkRequest(stages=(Stage.IMPORT,), limit_per_stage=1))
+    assert limited.stages[Stage.IMPORT].succeeded == [1000]
+    incremental = run_work(ctx, WorkRequest(incremental=True))
+    assert sorted(incremental.stages[Stage.IMPORT].succeeded) == [1003, 1004]
+    ctx.close()
+
+
+def test_events_tell_the_story(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest())
+    with Session(archive_env.engine) as session:
+        events = session.exec(select(RunEvent).where(col(RunEvent.run_number) == 1000)
+                              .order_by(col(RunEvent.id))).all()
+        run = session.get(Run, 1000)
+    states = [(e.stage, e.to_state) for e in events if e.to_state]
+    assert (Stage.IMPORT, "done") in states and (Stage.MIGRATE, "done") in states
+    assert run is not None and run.archived_hash == run.content_hash
+    ctx.close()
+
+
+def test_cli_exit_codes(archive_env: ArchiveEnv, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    s = archive_env.settings
+    config.write_text(f"""
+app: {{work_dir: "{s.app.work_dir}", retry_delay_seconds: 0}}
+source_files: {{run_records_dir: "{s.source_files.run_records_dir}"}}
+artdaq_db: {{database_uri: "{s.artdaq_db.database_uri}", fcl_conf_dir: "{s.artdaq_db.fcl_conf_dir}"}}
+ucon_db: {{server_url: "{s.ucon_db.server_url}", folder_name: run_records, object_name: configuration,
+          writer_user: "{s.ucon_db.writer_user}", writer_password: "{s.ucon_db.writer_password}"}}
+database: {{url: "{s.database.url}"}}
+scanner: {{settle_seconds: 0}}
+""")
+    rra = [sys.executable, "-m", "app.cli"]
+    ok = subprocess.run([*rra, "run", "--config", str(config)], capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "import: 5 done, 0 failed" in ok.stdout
+    assert s.ucon_db.writer_password not in ok.stdout + ok.stderr
+    shutil.rmtree(archive_env.records / "1005")
+    (archive_env.records / "1006").mkdir()
+    (archive_env.records / "1006" / "metadata.txt").write_text(
+        "Config name: x\nDAQInterface stop time: Tue Oct  1 20:47:02 UTC 2024\n")
+    (archive_env.records / "1006" / "bad.fcl").write_text("a: [\n")
+    failed = subprocess.run([*rra, "import", "--config", str(config)], capture_output=True,
+                            text=True, check=False)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    bad_syntax = subprocess.run([*rra, "import", "--config", str(config), "--runs", "12-3"],
+                                capture_output=True, text=True, check=False)
+    assert bad_syntax.returncode == 1 and "ends before it starts" in bad_syntax.stderr
