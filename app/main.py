@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__, migrate
-from app.api import health, metrics, report, runs
+from app.api import health, jobs, metrics, report, runs, schedule
 from app.config import Settings
 from app.db import describe_url, make_engine
 from app.service import Service
@@ -54,6 +54,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(report.router)
+    app.include_router(jobs.router)
+    app.include_router(schedule.router)
+    app.include_router(schedule.status_router)
     app.include_router(metrics.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -17,10 +17,20 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import session_scope
 from app.jobs import JobRunner, fail_stale, request_cancel, submit
-from app.models import Job, Stage
-from app.pipeline.claims import reap_expired
+from app.models import Job, Stage, State
+from app.notify import (
+    build_daily_summary,
+    new_conflicts,
+    notify_conflicts,
+    notify_daily_summary,
+    notify_failures,
+    notify_stuck,
+    retry_outbox,
+    stuck_stages_to_alert,
+)
+from app.pipeline.claims import Claim, reap_expired
 from app.pipeline.context import PipelineContext, worker_id
-from app.pipeline.driver import DrainOptions, StageDefinition, drain
+from app.pipeline.driver import DrainOptions, RunResult, StageDefinition, drain
 from app.pipeline.importer import import_stage
 from app.pipeline.job_work import execute_job
 from app.pipeline.migrator import migrate_stage
@@ -42,6 +52,19 @@ class StageWorker:
         self.workers = workers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failed: set[int] = set()
+        self._failed_lock = threading.Lock()
+
+    def _note_failure(self, event: str, claim: Claim, result: RunResult | None) -> None:
+        if result is not None and result.state not in (State.DONE, None):
+            with self._failed_lock:
+                self._failed.add(claim.run)
+
+    def take_failures(self) -> list[int]:
+        """Runs that failed an attempt since the last call (for one alert per tick)."""
+        with self._failed_lock:
+            failed, self._failed = sorted(self._failed), set()
+        return failed
 
     @property
     def running(self) -> bool:
@@ -83,7 +106,13 @@ class StageWorker:
         )
         while not stop.is_set():
             try:
-                drain(self.ctx.engine, self.definition, options, stop=stop)
+                drain(
+                    self.ctx.engine,
+                    self.definition,
+                    options,
+                    stop=stop,
+                    progress=self._note_failure,
+                )
             except Exception:  # the ledger may be briefly unreachable: log, wait, go on
                 log.exception("%s worker: drain failed; retrying", self.definition.stage.value)
                 stop.wait(POLL_SECONDS * 5)
@@ -124,16 +153,41 @@ class Service:
                 "retry-sweep",
                 when["retry-sweep"],
                 self.sweep,
-                "reap expired leases and abandoned jobs",
+                "reap expired leases and abandoned jobs; send pending alerts",
+            ),
+            Tick(
+                "daily-summary",
+                when["daily-summary"],
+                self.daily_summary,
+                "send the daily summary by e-mail/Slack",
             ),
         ]
 
     def sweep(self) -> None:
-        """Expired leases back to retry; jobs whose process died marked failed."""
-        lease = timedelta(seconds=self.ctx.settings.pipeline.lease_seconds)
+        """Expired leases back to retry, dead jobs failed; then the alerts of this tick: new
+        failures, new conflicts, stuck stages, and whatever an earlier tick could not send."""
+        settings = self.ctx.settings
+        lease = timedelta(seconds=settings.pipeline.lease_seconds)
         with session_scope(self.engine) as session:
             reap_expired(session, policy=self.ctx.policy, now=utcnow(), actor="sweep")
             fail_stale(session, silent_for=lease)
+        retry_outbox(settings)
+        for stage, worker in self.workers.items():
+            if failed := worker.take_failures():
+                notify_failures(settings, stage, failed)
+        with session_scope(self.engine) as session:
+            conflicts = new_conflicts(session)
+            stuck = stuck_stages_to_alert(session, minutes=settings.reporting.stuck_stage_minutes)
+        if conflicts:
+            notify_conflicts(settings, conflicts)
+        if stuck:
+            notify_stuck(settings, stuck)
+
+    def daily_summary(self) -> None:
+        """The daily summary of every stage, from the ledger."""
+        with session_scope(self.engine) as session:
+            summary = build_daily_summary(session)
+        notify_daily_summary(self.ctx.settings, summary)
 
     def start(self) -> None:
         """Start workers and the scheduler; the first scan runs at once."""
@@ -180,15 +234,14 @@ class Service:
         entries: list[dict[str, Any]] = []
         for tick in self.ticks:
             job = self.scheduler.get_job(tick.name)
+            next_run = getattr(job, "next_run_time", None) if self.scheduler.running else None
             entries.append(
                 {
                     "id": tick.name,
                     "description": tick.description,
                     "trigger": str(tick.trigger),
-                    "paused": job is None or job.next_run_time is None,
-                    "next_run_at": job.next_run_time.isoformat()
-                    if job and job.next_run_time
-                    else None,
+                    "paused": next_run is None,
+                    "next_run_at": next_run.isoformat() if next_run else None,
                 }
             )
         for stage, worker in self.workers.items():

@@ -27,14 +27,14 @@ from app.fhicl.comments import scan_comments
 from app.fhicl.errors import FhiclError
 from app.fhicl.pairs import Pairs
 from app.fhicl.parser import parse
-from app.fhicl.regenerate import TABLE_SPLICE_PREFIX, document_to_fhicl
+from app.fhicl.regenerate import INCLUDE_KEY, TABLE_SPLICE_PREFIX, document_to_fhicl
 
 __all__ = ["ConvertedDocument", "document_to_fhicl", "fhicl_to_document"]
 
-INCLUDE_PREFIX = "fhicl_pound_include_"
 # artdaq_database numbers includes by every match of this in the raw text, comments included.
 _INCLUDE_MARK = re.compile(r"#include\s")
 _RANK = {"": 0, "@protect_ignore": 1, "@protect_error": 2}
+_PROTECTION_NAMES = {rank: name for name, rank in _RANK.items()}
 _STRING_TYPES = {"": "string_unquoted", "'": "string_singlequoted", '"': "string_doublequoted"}
 _ATOM_TYPES = {
     "nil": "nil",
@@ -118,12 +118,12 @@ class _Converter:
         if isinstance(statement, ast.Binding):
             data, meta = self.value(statement.value)
             if statement.protection:
-                self.protect(meta, _RANK[statement.protection], statement, top=True)
+                self.protect(meta, _RANK[statement.protection], statement)
             return statement.name, (data, meta)
         if isinstance(statement, ast.Include):
             number = self.include_numbers[(statement.line, statement.column)]
             meta = Pairs((("type", "string_doublequoted"), ("comment", ""), ("annotation", "")))
-            return f"{INCLUDE_PREFIX}{number}", (statement.path, meta)
+            return f"{INCLUDE_KEY}_{number}", (statement.path, meta)
         if isinstance(statement, ast.Erase):
             atom = ast.Atom("string", "@erase", "", statement.line, statement.column)
             return statement.name, self.value(atom)
@@ -133,12 +133,12 @@ class _Converter:
             ast.Atom("string", statement.name, "", statement.line, statement.column)
         )
 
-    def protect(self, meta: Pairs, rank: int, where: ast.Binding, top: bool = False) -> None:
+    def protect(self, meta: Pairs, rank: int, where: ast.Binding) -> None:
         """fhicl-cpp's set_protection: nested values take the enclosing binding's protection."""
         own = _RANK[meta.get("protection", "")]
-        if top or own == 0:
+        if own == 0:
             position = len(meta) - 1 if meta[-1][0] == "children" else len(meta)
-            meta.insert(position, ("protection", where.protection if top else _name_of(rank)))
+            meta.insert(position, ("protection", _PROTECTION_NAMES[rank]))
             own = rank
         elif own < rank:
             raise FhiclError(
@@ -161,10 +161,6 @@ class _Converter:
         else:
             return old_rank == 1
         raise FhiclError(self.name, where.line, where.column, message)
-
-
-def _name_of(rank: int) -> str:
-    return "@protect_error" if rank == 2 else "@protect_ignore"
 
 
 def _split(entries: Any) -> tuple[Pairs, Pairs]:

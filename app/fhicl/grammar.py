@@ -5,8 +5,11 @@ whitespace or one of a few delimiters, so `12ab` is a string, `1-2` is nothing, 
 error. Each terminal below carries that rule as a lookahead. "Whitespace" there means anything
 outside printable ASCII (`[^!-~]`), as C's `isgraph` sees it. Priorities settle the overlaps the
 contextual lexer still sees: keywords over names, `true`/`false`/numbers over strings,
-`#include` over comments. For speed, the common `name:` is one token (NAME_COLON); the
-general `name`, comments, `:` spelling stays available.
+`#include` over comments.
+
+For speed (lark's cost is per token), the two most frequent token pairs are also single
+tokens: `name:` (NAME_COLON) and a number with the comma after it in a sequence
+(NUMBER_COMMA); the general spellings, with comments in between, still parse.
 """
 
 _LOOKAHEADS = {

@@ -272,12 +272,15 @@ def _expected(names: set[str]) -> str:
     return ", ".join(wanted[:-1]) + (" or " if len(wanted) > 1 else "") + wanted[-1]
 
 
-def _error(exc: UnexpectedInput, filename: str) -> FhiclError:
+def _error(exc: UnexpectedInput, text: str, filename: str) -> FhiclError:
     """A readable FhiclError for a lark lexing/parsing failure."""
-    if isinstance(exc, UnexpectedToken):
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        content = text.rstrip()  # point just after the last thing written
+        line, column = content.count("\n") + 1, len(content) - content.rfind("\n")
+        found, expected = "end of file", exc.expected
+    elif isinstance(exc, UnexpectedToken):
         line, column = exc.token.line, exc.token.column
-        found = "end of file" if exc.token.type == "$END" else repr(exc.token.value)
-        expected = exc.expected
+        found, expected = repr(exc.token.value), exc.expected
     elif isinstance(exc, UnexpectedCharacters):
         line, column = exc.line, exc.column
         found = f"character {exc.char!r}"
@@ -299,7 +302,7 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Document:
     except _Problem as problem:
         raise FhiclError(filename, problem.line, problem.column, problem.message) from None
     except UnexpectedInput as exc:
-        raise _error(exc, filename) from None
+        raise _error(exc, text, filename) from None
     return document
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from app.fhicl.pairs import Pairs
 
-_INCLUDE_KEY_PREFIX = "fhicl_pound_include"
+INCLUDE_KEY = "fhicl_pound_include"  # keys fhicl_pound_include_<n> hold `#include` file names
 TABLE_SPLICE_PREFIX = "fhicl_table_splice_"
 _NEEDS_QUOTES = re.compile(r"[ .%()/\-\\]")
 _INCLUDE_BINDING = re.compile(r'#include\s*:[^"]*')
@@ -96,7 +96,7 @@ def _element(item: Any, metadata: Pairs) -> str:
 
 
 def _binding(key: str, value: Any, metadata: Pairs) -> str:
-    if key.startswith(_INCLUDE_KEY_PREFIX):
+    if key.startswith(INCLUDE_KEY):
         return f' \n#include: "{value}" \n'
     comment = str(metadata.get("comment", ""))
     if "#include " in comment:

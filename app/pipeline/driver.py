@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import session_scope
+from app.metrics import observe_attempt
 from app.models import ErrorKind, Stage, State
 from app.pipeline.claims import (
     Claim,
@@ -165,6 +166,7 @@ def _record(
                 definition.complete(session, claim, outcome, now)
                 state = State.DONE
             result = RunResult(claim.run, state, outcome.message)
+    observe_attempt(definition.stage, result.state, duration_ms / 1000)
     if result.state is None:
         log.warning(
             "run %s %s: lease lost before the outcome was recorded; the attempt's "

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.fhicl.errors import FhiclError
 from app.fhicl.parser import check
+from app.metrics import timed
 from app.models import ErrorKind, Run, Stage
 from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext
@@ -124,7 +125,8 @@ def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
     schema = _read_schema(ctx.schema_path())
     files = {**prepared.documents, SCHEMA: schema}
     try:
-        archived = ctx.store.archive_run(run, prepared.config_name, files)
+        with timed(ctx.settings, "ArtdaqDBClient.archive_run"):
+            archived = ctx.store.archive_run(run, prepared.config_name, files)
         if not archived.ok:
             raise _store_failure(run, archived)
         configuration = archived.configuration.split("/", 1)[1]

@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.db import session_scope
+from app.metrics import timed
 from app.models import ErrorKind, Stage, StageStatus
-from app.pipeline.blob import BlobError, PackedBlob, PackingInputs, format_stamp, pack
+from app.pipeline.blob import BlobError, PackedBlob, PackingInputs, format_stamp, pack, rebuild
 from app.pipeline.claims import Claim, held_row
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
@@ -67,26 +68,23 @@ def _packed(
                     "holds the imported run: "
                     + "; ".join(f"{i.entity}: {i.detail}" for i in issues[:5]),
                 )
-        export = ctx.store.export_run(run, config_name)
+        with timed(ctx.settings, "ArtdaqDBClient.export_run_configuration"):
+            export = ctx.store.export_run(run, config_name)
     except OSError as exc:
         raise StageFailure(
             ErrorKind.ARTDAQDB, f"run {run}: export failed: {exc.strerror or exc}"
         ) from None
     regenerated = [e.file_name for e in export.manifest if e.source == FileSource.REGENERATED]
     inputs = previous.get("packing")
-    stamp = inputs["stamp"] if inputs else format_stamp(utcnow())
+    files = sorted(export.files.items())
     try:
-        blob = pack(run, sorted(export.files.items()), stamp)
+        if inputs:
+            blob = rebuild(PackingInputs.from_dict(inputs), files)
+        else:
+            blob = pack(run, files, format_stamp(utcnow()))
     except BlobError as error:
-        raise StageFailure(ErrorKind.SOURCE, str(error), retryable=False) from None
-    if inputs and blob.inputs.sha256 != PackingInputs.from_dict(inputs).sha256:
-        raise StageFailure(
-            ErrorKind.VERIFY,
-            f"run {run}: the export no longer reproduces the blob packed on {stamp} "
-            f"(sha256 {inputs['sha256'][:12]}… vs {blob.inputs.sha256[:12]}…); an operator must "
-            "request a re-pack",
-            retryable=False,
-        )
+        kind = ErrorKind.VERIFY if error.code == "inputs_changed" else ErrorKind.SOURCE
+        raise StageFailure(kind, str(error), retryable=False) from None
     details = {
         **previous,
         "packing": blob.inputs.to_dict(),
@@ -110,9 +108,10 @@ def migrate_run(ctx: PipelineContext, claim: Claim, *, validate: bool = False) -
                 ErrorKind.SOURCE, f"run {run}: --validate: " + "; ".join(problems), retryable=False
             )
     try:
-        with ctx.upload_slots:
-            uploaded = ctx.ucondb.upload(run, blob.data)
-        verified = ctx.ucondb.verify(run, blob.checksums)
+        with ctx.upload_slots, timed(ctx.settings, "UconDBClient.upload_blob"):
+            uploaded = ctx.ucondb.upload(run, blob.data, checksums=blob.checksums)
+        with timed(ctx.settings, "UconDBClient.get_data"):
+            verified = ctx.ucondb.verify(run, blob.checksums)
     except UconDBError as error:
         kind = ErrorKind(error.kind)
         raise StageFailure(kind, f"run {run}: {error}", retryable=error.retryable) from None

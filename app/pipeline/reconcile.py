@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
+from app.metrics import timed
 from app.models import Readiness, Run, Stage, StageStatus, State, StoreRun
 from app.pipeline.context import PipelineContext
 from app.pipeline.ledger import add_event, get_or_create, transition
@@ -123,13 +124,15 @@ def reconcile(ctx: PipelineContext) -> ReconcileReport:
     report = ReconcileReport()
     listings: dict[Stage, set[int]] = {}
     try:
-        artdaq = ctx.store.list_runs()
+        with timed(ctx.settings, "ArtdaqDBClient.get_archived_runs"):
+            artdaq = ctx.store.list_runs()
         listings[Stage.IMPORT] = set(artdaq.runs)
         report.anomalies += [f"artdaq_database: {a}" for a in artdaq.anomalies]
     except Exception as exc:  # a store that cannot be listed is reported, the other goes on
         report.errors["artdaqdb"] = f"{type(exc).__name__}: {exc}"
     try:
-        ucon = ctx.ucondb.all_runs()
+        with timed(ctx.settings, "UconDBClient.get_existing_runs"):
+            ucon = ctx.ucondb.all_runs()
         listings[Stage.MIGRATE] = set(ucon.runs)
         report.anomalies += [f"UconDB: {a}" for a in ucon.anomalies]
     except Exception as exc:  # idem

@@ -4,6 +4,7 @@ One request → scan (optional) → each requested stage drained over the select
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,7 +12,9 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
+from app.metrics import send_batch_metrics
 from app.models import Run, Stage, StageStatus, State
+from app.notify import notify_failures
 from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import DrainOptions, DrainResult, RunResult, drain
@@ -122,15 +125,26 @@ def estimate_total(ctx: PipelineContext, request: WorkRequest) -> int:
 
 
 def run_work(
-    ctx: PipelineContext, request: WorkRequest, *, progress: Progress | None = None
+    ctx: PipelineContext,
+    request: WorkRequest,
+    *,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
 ) -> WorkReport:
-    """Scan (if asked), then drain each requested stage over the selected runs."""
+    """Scan (if asked), then drain each requested stage over the selected runs.
+
+    `stop` (default: the context's) ends the work early: no new claims, in-flight runs finish.
+    """
+    stop = stop or ctx.stop
     report = WorkReport()
-    if request.scan and not ctx.stop.is_set():
+    if request.scan and not stop.is_set():
         report.scan = scan(ctx)
-    definitions = {Stage.IMPORT: import_stage(ctx), Stage.MIGRATE: migrate_stage(ctx)}
+    definitions = {
+        Stage.IMPORT: import_stage(ctx),
+        Stage.MIGRATE: migrate_stage(ctx, validate=request.validate),
+    }
     for stage in request.stages:
-        if ctx.stop.is_set():
+        if stop.is_set():
             break
         with session_scope(ctx.engine) as session:
             where = _selection(session, stage, request)
@@ -153,7 +167,21 @@ def run_work(
             limit=request.limit_per_stage,
             shutdown_grace_seconds=ctx.settings.service.shutdown_grace_seconds,
         )
-        report.stages[stage] = drain(
-            ctx.engine, definitions[stage], options, stop=ctx.stop, progress=progress
-        )
+        result = drain(ctx.engine, definitions[stage], options, stop=stop, progress=progress)
+        report.stages[stage] = result
+        announce(ctx, stage, result)
     return report
+
+
+def announce(ctx: PipelineContext, stage: Stage, result: DrainResult) -> None:
+    """After a batch: the legacy Carbon batch metrics, and one failure alert if any failed."""
+    succeeded = result.succeeded
+    send_batch_metrics(
+        ctx.settings,
+        stage,
+        processed=len(result.results),
+        successful=len(succeeded),
+        last_successful_run=max(succeeded) if succeeded else None,
+    )
+    if result.failed:
+        notify_failures(ctx.settings, stage, sorted(set(result.failed)))

@@ -70,10 +70,9 @@ class UconStore:
 
     def folders(self, namespace: str) -> list[str]:
         """Bare names of the namespace's folders."""
-        rows = self._all(
-            "SELECT name FROM folders WHERE name LIKE ? ORDER BY name", f"{namespace}.%"
-        )
-        return [name.split(".", 1)[1] for (name,) in rows]
+        prefix = f"{namespace}."
+        rows = self._all("SELECT name FROM folders ORDER BY name")
+        return [name[len(prefix) :] for (name,) in rows if name.startswith(prefix)]
 
     def objects(self, fq: str) -> list[str]:
         """Objects that have at least one version."""

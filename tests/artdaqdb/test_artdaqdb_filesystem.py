@@ -397,3 +397,27 @@ def test_old_cxx_test_records_are_read_tolerantly(store, db_root: Path, testdata
         assert stored.record.get("_id").get("_oid")
     extra_data = read_record(builder / "test004" / "end-state.json")
     assert "ignored" in (extra_data.dialect_problem or "")
+
+
+@pytest.mark.parametrize(
+    ("source", "golden"),
+    [
+        ("test002/test001.src.fcl", "test004/test001.cmp.fcl"),
+        ("test012/test011.src.fcl", "test014/test011.cmp.fcl"),
+    ],
+)
+def test_cxx_written_record_exports_the_cxx_regenerated_text(
+    store, db_root: Path, testdata: Path, source: str, golden: str
+) -> None:
+    read_write = testdata / "artdaq_database/test/ConfigurationDB/ReadWrite"
+    files = {**small_run_files(), "test001": (read_write / source).read_bytes()}
+    result = store.archive_run(30, "standard", files)
+    oid = next(entity.oid for entity in result.entities if entity.entity == "test001")
+    path = db_root / "RunHistory" / f"{oid}.json"
+    record = loads(path.read_text())
+    record.get("origin")[-1] = ("rawdata", [])
+    path.write_text(dumps(record))
+    exported = store.export_run(30, "standard")
+    entry = next(entry for entry in exported.manifest if entry.entity == "test001")
+    assert entry.source is FileSource.REGENERATED
+    assert exported.files["test001.fcl"] == (read_write / golden).read_bytes()

@@ -17,7 +17,6 @@ from app.stores.artdaqdb.index import (
     empty_index,
     entry_for,
     invariant_problems,
-    lookup,
     parse_index,
 )
 from app.stores.artdaqdb.rebuild import rebuild_indexes
@@ -64,8 +63,6 @@ def test_add_document_replicates_search_index_add_document() -> None:
         "configurations.assigned": {"12500/standard": [STAMP, later]},
     }
     assert invariant_problems(index) == []
-    assert lookup(index, version="12500/standardv1", entities__name="RunHistory2") == {"aa"}
-    assert lookup(index) == {"aa", "bb"}
 
 
 def test_invariant_violations_are_named() -> None:

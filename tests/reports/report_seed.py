@@ -102,7 +102,8 @@ def seed(session: Session, spec: LedgerSpec) -> None:
         session.add_all(StoreRun(store=store, run_number=number) for number in runs)
     for stage, rows in spec.stages.items():
         session.add_all(
-            StageStatus(run_number=number, stage=stage, state=state) for number, state in rows.items()
+            StageStatus(run_number=number, stage=stage, state=state)
+            for number, state in rows.items()
         )
     for stage, last in spec.legacy.items():
         session.add(

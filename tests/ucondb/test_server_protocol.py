@@ -4,6 +4,7 @@ import json
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -414,3 +415,15 @@ def test_control_endpoints_script_faults_and_expose_the_log() -> None:
 def test_control_endpoints_are_off_by_default(ucon: RunningServer) -> None:
     root = ucon.base_url.rsplit("/run_archive/app", 1)[0]
     assert httpx.get(f"{root}/_control/requests").status_code == 404
+
+
+def test_sqlite_file_keeps_versions_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "ucondb.sqlite"
+    first = make_state(data_path=path)
+    first.seed_version("run_records", "configuration", b"kept", key="1")
+    first.store.close()
+
+    with serve_in_background(make_state(data_path=path)) as server:
+        response = httpx.get(f"{server.base_url}{DATA}/key=1")
+
+    assert response.content == b"kept"

@@ -56,14 +56,6 @@ def document_path(root: Path, collection: str, oid: str) -> Path:
     return root / collection / f"{oid}.json"
 
 
-def document_oids(root: Path, collection: str) -> list[str]:
-    """Stems of the document files of a collection (every `*.json` except the index)."""
-    directory = root / collection
-    return sorted(
-        path.stem for path in directory.glob("*.json") if path.name != INDEX_NAME and path.is_file()
-    )
-
-
 def system_metadata(uri: str, oid: str) -> Pairs:
     """The database-description document the C++ tools write on first connection (§5.5)."""
     uname = os.uname()

@@ -75,12 +75,6 @@ def split_configuration(name: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def run_of_configuration(name: str) -> int | None:
-    """The run number a configuration name belongs to, or None if it names no run."""
-    parts = split_configuration(name)
-    return int(parts[0]) if parts else None
-
-
 def is_canonical_run(text: str) -> bool:
     """True for `^[1-9][0-9]*$` within the run range (the form the project writes)."""
     return bool(_CANONICAL_RUN.fullmatch(text)) and int(text) <= MAX_RUN

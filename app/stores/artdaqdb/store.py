@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from app.config import ArtdaqDbSection
 from app.fhicl.dbjson import document_to_fhicl
 from app.redact import redact_url
 from app.stores.artdaqdb.backend import ArtdaqStore
@@ -44,3 +45,14 @@ def open_store(
             " set artdaq_db.use_tools: true"
         )
     return FilesystemStore(uri, converter=converter, regenerator=regenerator)
+
+
+def open_configured_store(section: ArtdaqDbSection) -> ArtdaqStore:
+    """The backend the `artdaq_db` section of the configuration asks for."""
+    return open_store(
+        section.database_uri,
+        use_tools=section.use_tools,
+        remote_host=section.remote_host,
+        tools_timeout=section.tools_timeout_seconds,
+        strict_host_key_checking=section.ssh_strict_host_key_checking,
+    )

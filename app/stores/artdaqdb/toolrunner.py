@@ -65,6 +65,8 @@ class ToolRunner:
     ssh_options: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if "\n" in self.uri or "\r" in self.uri:
+            raise ValueError("the database URI contains a line break")
         for name in self.environment:
             if not _ENV_NAME.fullmatch(name):
                 raise ValueError(f"environment variable name {name!r} is not valid")
