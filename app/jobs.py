@@ -38,7 +38,7 @@ class JobConflictError(Exception):
 
     def __init__(self, job: Job) -> None:
         super().__init__(f"job {job.id} ({job.kind}) is already {job.state.value} for that stage")
-        self.job = job
+        self.job_id = job.id
 
 
 def submit(session: Session, kind: str, params: dict[str, Any], requested_by: str) -> Job:

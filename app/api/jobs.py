@@ -102,7 +102,7 @@ def create_job(body: JobCreate, state: Service, who: Operator, response: Respons
         job = state.runner.submit_job(body.kind, body.params(), requested_by=who.name)
     except JobConflictError as exc:
         raise HTTPException(
-            status.HTTP_409_CONFLICT, detail={"message": str(exc), "job_id": exc.job.id}
+            status.HTTP_409_CONFLICT, detail={"message": str(exc), "job_id": exc.job_id}
         ) from None
     response.headers["Location"] = f"/api/jobs/{job.id}"
     return _public(job)

@@ -1,4 +1,4 @@
-"""Ordered JSON objects that may repeat keys: artdaq_database documents keep duplicate FHiCL keys."""
+"""Ordered JSON objects that may repeat keys: artdaq_database documents keep duplicate keys."""
 
 from collections.abc import Iterator
 from typing import Any

@@ -10,6 +10,7 @@ from adb_helpers import expected_of, small_run_files, tree_state
 from app.fhicl.pairs import Pairs
 from app.stores.artdaqdb.dialect import dumps, loads
 from app.stores.artdaqdb.document import object_id, random_object_id, read_raw_block
+from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.fsio import LOCK_NAME
 from app.stores.artdaqdb.index import EMPTY_INDEX_TEXT, invariant_problems, parse_index
 from app.stores.artdaqdb.layout import read_record
@@ -372,7 +373,7 @@ def test_missing_database_lists_nothing_and_cannot_export(tmp_path: Path) -> Non
     store = open_store(f"filesystemdb://{tmp_path}/none_archive")
     assert store.list_runs().runs == ()
     assert store.run_configurations().by_run == {}
-    with pytest.raises(Exception, match="none_archive"):
+    with pytest.raises(ArtdaqStoreError, match="none_archive"):
         store.export_run(1, "standard")
 
 

@@ -13,7 +13,7 @@ from app.stores.artdaqdb.conversion import Regenerator
 from app.stores.artdaqdb.document import read_raw_block
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.fsio import database_lock
-from app.stores.artdaqdb.layout import document_path, read_record
+from app.stores.artdaqdb.layout import document_path, read_record, require_root
 from app.stores.artdaqdb.naming import (
     check_config_name,
     check_run,
@@ -94,6 +94,7 @@ def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str)
     run_text = check_run(run)
     check_config_name(config_name)
     wanted = f"{run_text}/{config_name}"
+    require_root(root)
     with database_lock(root, exclusive=False):
         snapshot = IndexSnapshot.load(root)
         configuration = resolve_configuration(

@@ -14,7 +14,12 @@ from app.stores.artdaqdb.document import object_id, read_raw_block
 from app.stores.artdaqdb.fsio import database_lock
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
-from app.stores.artdaqdb.layout import DocumentCorruptError, document_path, read_record
+from app.stores.artdaqdb.layout import (
+    DocumentCorruptError,
+    document_path,
+    read_record,
+    require_root,
+)
 from app.stores.artdaqdb.naming import (
     SCHEMA_ENTITY,
     UPDATE_ENTITY,
@@ -153,6 +158,7 @@ def verify_run(
     wanted = f"{run_text}/{config_name}"
     wants = {entity: ExpectedFile(*value) for entity, value in expected.items()}
     findings = _Findings()
+    require_root(root)
     with database_lock(root, exclusive=False):
         snapshot = IndexSnapshot.load(root)
         stored_names = snapshot.configurations_with_prefix(f"{run_text}/")

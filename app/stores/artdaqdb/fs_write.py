@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.stores.artdaqdb.conversion import Conversion, Converter
 from app.stores.artdaqdb.dialect import dumps
-from app.stores.artdaqdb.document import build_record, object_id, read_raw_block
+from app.stores.artdaqdb.document import assemble_record, object_id, read_raw_block
 from app.stores.artdaqdb.fsio import atomic_write, database_lock, remove_stale_temporaries
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
@@ -44,6 +44,7 @@ from app.stores.artdaqdb.results import (
     StoredDocument,
 )
 from app.stores.artdaqdb.snapshot import IndexSnapshot
+from app.stores.artdaqdb.timestamps import format_timestamp
 
 
 @dataclass
@@ -93,8 +94,10 @@ class _Context:
 
 
 def _same_content(context: _Context, plan: _Plan, stored_path: Path) -> tuple[bool, str]:
-    """Compare a stored document with the file: raw sha256 if it has a raw block, else `data`."""
+    """Compare a stored document with the file (raw bytes if it has a raw block, else `data`);
+    remember the stored document's index entry in the plan for a possible re-index."""
     stored = read_record(stored_path).record
+    plan.index_entry = entry_for(stored_path.stem, stored)
     raw = read_raw_block(stored)
     if raw.data is not None:
         if raw.data == plan.source:
@@ -144,31 +147,31 @@ def _check(context: _Context, entity: str, version: str, source: bytes) -> _Plan
         plan.status = EntityStatus.CONFLICT
         plan.detail = why
         return plan
-    entry = entry_for(plan.oid, read_record(path).record)
     index = context.snapshot.indexes.get(collection)
-    if plan.oid == own_oid and (index is None or not has_entry(index, entry)):
+    assert plan.index_entry is not None
+    if plan.oid == own_oid and (index is None or not has_entry(index, plan.index_entry)):
         plan.status = EntityStatus.REINDEXED
-        plan.index_entry = entry
     else:
         plan.status = EntityStatus.UNCHANGED
     return plan
 
 
 def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
-    conversion = context.convert(plan.entity, plan.source)
-    built = build_record(
+    plan.conversion = context.convert(plan.entity, plan.source)
+    record = assemble_record(
+        plan.conversion,
         plan.source,
-        converter=lambda _source, _name: conversion,
+        oid=oid,
         collection=plan.collection,
         configuration=context.configuration,
         version=plan.version,
         entity=plan.entity,
         run=context.run,
+        timestamp=format_timestamp(),
     )
     plan.oid = oid
-    plan.conversion = conversion
-    plan.record_text = dumps(built.record)
-    plan.index_entry = entry_for(oid, built.record)
+    plan.record_text = dumps(record)
+    plan.index_entry = entry_for(oid, record)
     return plan
 
 

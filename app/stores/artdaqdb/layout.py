@@ -99,6 +99,12 @@ def ensure_collection(root: Path, collection: str) -> None:
         atomic_write(root, index_path(root, collection), EMPTY_INDEX_TEXT.encode("ascii"))
 
 
+def require_root(root: Path) -> None:
+    """Readers of one run need an existing database; say which root is missing."""
+    if not root.is_dir():
+        raise ArtdaqStoreError(f"{root}: database root does not exist")
+
+
 def ensure_root(root: Path) -> None:
     """Create the database root (not its parents: a missing parent is usually an unmounted disk)."""
     if not root.parent.is_dir():

@@ -25,6 +25,7 @@ from app.stores.artdaqdb.layout import (
     collections,
     index_path,
     read_record,
+    require_root,
 )
 from app.stores.artdaqdb.naming import SYSTEM_METADATA
 from app.stores.artdaqdb.results import RebuildReport
@@ -86,8 +87,7 @@ def rebuild_indexes(root: Path) -> RebuildReport:
 
     SystemMetadata keeps its (empty) index, which is only re-created when missing or unreadable.
     """
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: database root does not exist")
+    require_root(root)
     skipped: list[str] = []
     warnings: list[str] = []
     indexed: dict[str, int] = {}
