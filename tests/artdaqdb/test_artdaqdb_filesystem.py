@@ -205,6 +205,18 @@ def test_legacy_spaced_name_is_reused_verbatim(store, db_root: Path) -> None:
     assert result.outcome is Outcome.COMPLETED
     assert result.configuration == "12/BootDAQ standard_CRTnorthwall"
     assert store.run_configurations().by_run[12] == ("12/BootDAQ standard_CRTnorthwall",)
+    update = store.update_run_stop(12, "BootDAQ standard_CRTnorthwall", RH2, files["schema"])
+    assert (update.outcome, update.version) == (
+        Outcome.INSERTED,
+        "12/BootDAQ standard_CRTnorthwallv1",
+    )
+    exported = store.export_run(12, "BootDAQ_standard_CRTnorthwall")
+    assert exported.configuration == "12/BootDAQ standard_CRTnorthwall"
+    assert exported.files["RunHistory2.fcl"] == RH2
+    expected = {**expected_of(files), **expected_of({"RunHistory2": RH2})}
+    assert store.verify_run(12, "BootDAQ standard_CRTnorthwall", expected).complete
+    with pytest.raises(ValueError, match="spaces"):
+        store.archive_run(12, "BootDAQ standard_CRTnorthwall", files)
 
 
 def test_document_written_by_a_cxx_tool_is_compared_by_data(store, db_root: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy.engine import Engine
 
 from app import migrate
@@ -35,10 +36,37 @@ class ArchiveEnv:
     def context(self, owner: str = "test") -> PipelineContext:
         return PipelineContext(settings=self.settings, engine=self.engine, owner=owner)
 
+    def write_config(self, path: Path, **overrides: dict) -> Path:
+        """A legacy-format config.yaml for these settings, for `rra` subprocesses."""
+        s = self.settings
+        sections: dict[str, dict] = {
+            "app": {"work_dir": str(s.app.work_dir), "retry_delay_seconds": 0},
+            "source_files": {"run_records_dir": str(s.source_files.run_records_dir)},
+            "artdaq_db": {
+                "database_uri": s.artdaq_db.database_uri,
+                "fcl_conf_dir": str(s.artdaq_db.fcl_conf_dir),
+            },
+            "ucon_db": {
+                "server_url": s.ucon_db.server_url,
+                "folder_name": FOLDER,
+                "object_name": "configuration",
+                "writer_user": USER,
+                "writer_password": PASSWORD,
+                "timeout_seconds": 10,
+            },
+            "database": {"url": s.database.url},
+            "scanner": {"settle_seconds": 0},
+        }
+        for name, values in overrides.items():
+            sections[name] = {**sections.get(name, {}), **values}
+        path.write_text(yaml.safe_dump(sections))
+        return path
+
     def ucondb_versions(self) -> Counter[str]:
         """How many versions the server holds per key (a run stored twice shows 2)."""
-        response = httpx.get(f"{self.ucondb.base_url}/versions",
-                             params={"folder": FOLDER, "object": "configuration"})
+        response = httpx.get(
+            f"{self.ucondb.base_url}/versions", params={"folder": FOLDER, "object": "configuration"}
+        )
         if response.status_code == 404:
             return Counter()
         response.raise_for_status()
@@ -49,11 +77,19 @@ def make_settings(root: Path, db_url: str, base_url: str, **sections: dict) -> S
     return Settings(
         app={"work_dir": str(root / "work"), "retry_delay_seconds": 0, "run_process_retries": 4},
         source_files={"run_records_dir": str(root / "records")},
-        artdaq_db={"database_uri": f"filesystemdb://{root / 'db_archive'}",
-                   "fcl_conf_dir": str(root / "conf")},
-        ucon_db={"server_url": base_url, "folder_name": FOLDER, "object_name": "configuration",
-                 "writer_user": USER, "writer_password": PASSWORD, "timeout_seconds": 5,
-                 "connect_timeout_seconds": 2},
+        artdaq_db={
+            "database_uri": f"filesystemdb://{root / 'db_archive'}",
+            "fcl_conf_dir": str(root / "conf"),
+        },
+        ucon_db={
+            "server_url": base_url,
+            "folder_name": FOLDER,
+            "object_name": "configuration",
+            "writer_user": USER,
+            "writer_password": PASSWORD,
+            "timeout_seconds": 5,
+            "connect_timeout_seconds": 2,
+        },
         database={"url": db_url},
         scanner={"settle_seconds": 0},
         **sections,

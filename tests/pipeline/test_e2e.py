@@ -52,7 +52,9 @@ def test_blob_holds_the_record_bytes(archive_env: ArchiveEnv) -> None:
     assert process_files
     for name in process_files:
         assert files[name] == (archive_env.records / "1001" / name).read_bytes()
-    assert {"metadata.fcl", "boot.fcl", "RunHistory.fcl", "RunHistory2.fcl", "schema.fcl"} <= set(files)
+    assert {"metadata.fcl", "boot.fcl", "RunHistory.fcl", "RunHistory2.fcl", "schema.fcl"} <= set(
+        files
+    )
     row = ledger(archive_env)[(1001, Stage.MIGRATE)]
     assert hashlib.md5(blob, usedforsecurity=False).hexdigest() == row.blob_md5
     ctx.close()
@@ -131,7 +133,11 @@ def test_faulty_server_ends_with_everything_archived_once(archive_env: ArchiveEn
     for _ in range(6):
         report = run_work(ctx, WorkRequest())
         rows = ledger(archive_env)
-        if all(rows[(r, Stage.MIGRATE)].state == State.DONE for r in ENDED if (r, Stage.MIGRATE) in rows):
+        if all(
+            rows[(r, Stage.MIGRATE)].state == State.DONE
+            for r in ENDED
+            if (r, Stage.MIGRATE) in rows
+        ):
             break
     rows = ledger(archive_env)
     assert all(rows[(r, Stage.MIGRATE)].state == State.DONE for r in ENDED), report
@@ -171,8 +177,9 @@ def test_events_tell_the_story(archive_env: ArchiveEnv) -> None:
     ctx = archive_env.context()
     run_work(ctx, WorkRequest())
     with Session(archive_env.engine) as session:
-        events = session.exec(select(RunEvent).where(col(RunEvent.run_number) == 1000)
-                              .order_by(col(RunEvent.id))).all()
+        events = session.exec(
+            select(RunEvent).where(col(RunEvent.run_number) == 1000).order_by(col(RunEvent.id))
+        ).all()
         run = session.get(Run, 1000)
     states = [(e.stage, e.to_state) for e in events if e.to_state]
     assert (Stage.IMPORT, "done") in states and (Stage.MIGRATE, "done") in states
@@ -181,31 +188,29 @@ def test_events_tell_the_story(archive_env: ArchiveEnv) -> None:
 
 
 def test_cli_exit_codes(archive_env: ArchiveEnv, tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
+    config = archive_env.write_config(tmp_path / "config.yaml")
     s = archive_env.settings
-    config.write_text(f"""
-app: {{work_dir: "{s.app.work_dir}", retry_delay_seconds: 0}}
-source_files: {{run_records_dir: "{s.source_files.run_records_dir}"}}
-artdaq_db: {{database_uri: "{s.artdaq_db.database_uri}", fcl_conf_dir: "{s.artdaq_db.fcl_conf_dir}"}}
-ucon_db: {{server_url: "{s.ucon_db.server_url}", folder_name: run_records, object_name: configuration,
-          writer_user: "{s.ucon_db.writer_user}", writer_password: "{s.ucon_db.writer_password}"}}
-database: {{url: "{s.database.url}"}}
-scanner: {{settle_seconds: 0}}
-""")
     rra = [sys.executable, "-m", "app.cli"]
-    ok = subprocess.run([*rra, "run", "--config", str(config)], capture_output=True, text=True,
-                        check=False)
+    ok = subprocess.run(
+        [*rra, "run", "--config", str(config)], capture_output=True, text=True, check=False
+    )
     assert ok.returncode == 0, ok.stderr
     assert "import: 5 done, 0 failed" in ok.stdout
     assert s.ucon_db.writer_password not in ok.stdout + ok.stderr
     shutil.rmtree(archive_env.records / "1005")
     (archive_env.records / "1006").mkdir()
     (archive_env.records / "1006" / "metadata.txt").write_text(
-        "Config name: x\nDAQInterface stop time: Tue Oct  1 20:47:02 UTC 2024\n")
+        "Config name: x\nDAQInterface stop time: Tue Oct  1 20:47:02 UTC 2024\n"
+    )
     (archive_env.records / "1006" / "bad.fcl").write_text("a: [\n")
-    failed = subprocess.run([*rra, "import", "--config", str(config)], capture_output=True,
-                            text=True, check=False)
+    failed = subprocess.run(
+        [*rra, "import", "--config", str(config)], capture_output=True, text=True, check=False
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    bad_syntax = subprocess.run([*rra, "import", "--config", str(config), "--runs", "12-3"],
-                                capture_output=True, text=True, check=False)
+    bad_syntax = subprocess.run(
+        [*rra, "import", "--config", str(config), "--runs", "12-3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad_syntax.returncode == 1 and "ends before it starts" in bad_syntax.stderr

@@ -44,8 +44,11 @@ def operator_token(env: ArchiveEnv) -> dict[str, str]:
 
 def test_service_archives_a_run_once_it_stops(archive_env: ArchiveEnv) -> None:
     settings = archive_env.settings.model_copy(
-        update={"schedule": archive_env.settings.schedule.model_copy(
-            update={"pipeline_interval_seconds": 1})}
+        update={
+            "schedule": archive_env.settings.schedule.model_copy(
+                update={"pipeline_interval_seconds": 1}
+            )
+        }
     )
     with TestClient(create_app(settings)):
         assert wait_for(lambda: state_of(archive_env, 1004, Stage.MIGRATE) == State.DONE)
@@ -69,8 +72,9 @@ def test_jobs_api_runs_a_stage_and_refuses_a_duplicate(archive_env: ArchiveEnv) 
         second = client.post("/api/jobs", json={"kind": "run"}, headers=headers)
         if second.status_code == 409:  # the first may already have finished on a fast machine
             assert second.json()["detail"]["job_id"] == job_id
-        assert wait_for(lambda: client.get(f"/api/jobs/{job_id}").json()["state"]
-                        in ("succeeded", "failed"))
+        assert wait_for(
+            lambda: client.get(f"/api/jobs/{job_id}").json()["state"] in ("succeeded", "failed")
+        )
         job = client.get(f"/api/jobs/{job_id}").json()
         assert job["state"] == "succeeded", job
         assert job["done"] == 5 and job["failed"] == 0 and job["requested_by"] == "ops"
@@ -86,12 +90,20 @@ def test_schedule_and_status(archive_env: ArchiveEnv) -> None:
     with TestClient(app) as client:
         headers = operator_token(archive_env)
         entries = {e["id"]: e for e in client.get("/api/schedule").json()}
-        assert {"scan", "reconcile", "retry-sweep", "daily-summary", "worker-import",
-                "worker-migrate"} <= set(entries)
+        assert {
+            "scan",
+            "reconcile",
+            "retry-sweep",
+            "daily-summary",
+            "worker-import",
+            "worker-migrate",
+        } <= set(entries)
         assert entries["scan"]["paused"] is False
         paused = client.post("/api/schedule/reconcile/pause", headers=headers)
         assert paused.status_code == 200 and paused.json()["paused"] is True
-        assert client.post("/api/schedule/reconcile/resume", headers=headers).json()["paused"] is False
+        assert (
+            client.post("/api/schedule/reconcile/resume", headers=headers).json()["paused"] is False
+        )
         worker = client.post("/api/schedule/worker-migrate/pause", headers=headers).json()
         assert worker["paused"] is True
         assert client.post("/api/schedule/nope/pause", headers=headers).status_code == 404
@@ -126,5 +138,9 @@ def test_a_tick_runs_once_across_replicas(archive_env: ArchiveEnv) -> None:
     assert run_once_across_replicas(archive_env.engine, "scan", outer) is True
     assert ran == ["first"]
     with archive_env.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM pg_locks WHERE "
-                                       "locktype = 'advisory'")).scalar() == 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            ).scalar()
+            == 0
+        )

@@ -15,8 +15,8 @@ from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.fsio import database_lock
 from app.stores.artdaqdb.layout import document_path, read_record, require_root
 from app.stores.artdaqdb.naming import (
-    check_config_name,
     check_run,
+    check_stored_config_name,
     resolve_configuration,
     update_rank,
 )
@@ -92,7 +92,7 @@ def select_documents(
 def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str) -> ExportResult:
     """The run's files (`<entity>.fcl`, exact bytes when possible) and their manifest."""
     run_text = check_run(run)
-    check_config_name(config_name)
+    check_stored_config_name(config_name)
     wanted = f"{run_text}/{config_name}"
     require_root(root)
     with database_lock(root, exclusive=False):

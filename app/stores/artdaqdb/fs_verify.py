@@ -23,8 +23,8 @@ from app.stores.artdaqdb.layout import (
 from app.stores.artdaqdb.naming import (
     SCHEMA_ENTITY,
     UPDATE_ENTITY,
-    check_config_name,
     check_run,
+    check_stored_config_name,
     collection_for,
     resolve_configuration,
     update_rank,
@@ -154,7 +154,7 @@ def verify_run(
 ) -> VerifyResult:
     """Report missing, extra, unindexed, mismatched and duplicate documents of a run."""
     run_text = check_run(run)
-    check_config_name(config_name)
+    check_stored_config_name(config_name)
     wanted = f"{run_text}/{config_name}"
     wants = {entity: ExpectedFile(*value) for entity, value in expected.items()}
     findings = _Findings()

@@ -31,6 +31,7 @@ from app.stores.artdaqdb.naming import (
     check_config_name,
     check_entity,
     check_run,
+    check_stored_config_name,
     collection_for,
     next_update_version,
     resolve_configuration,
@@ -319,7 +320,7 @@ def update_run_stop(
     schema: bytes,
 ) -> ArchiveResult:
     """§11.4: store `RunHistory2` + `schema` as `R/Cvk`, or nothing if the newest is identical."""
-    check_config_name(config_name)
+    check_stored_config_name(config_name)
     ensure_root(root)
     with database_lock(root, exclusive=True):
         context, stored = _open(root, uri, converter, run)

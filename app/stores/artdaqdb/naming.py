@@ -45,6 +45,13 @@ def check_config_name(name: str) -> str:
     return name
 
 
+def check_stored_config_name(name: str) -> str:
+    """Validate C for an operation on an existing archive: a legacy spaced name is accepted
+    (it resolves to the stored name), anything else follows `check_config_name`."""
+    check_config_name(normalise_configuration(name) if isinstance(name, str) else name)
+    return name
+
+
 def check_entity(entity: str) -> str:
     """Validate an entity name (a file stem): it becomes a file name on export."""
     if not isinstance(entity, str) or not _ENTITY_NAME.fullmatch(entity):

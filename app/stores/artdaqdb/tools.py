@@ -28,6 +28,7 @@ from app.stores.artdaqdb.naming import (
     check_config_name,
     check_entity,
     check_run,
+    check_stored_config_name,
     collection_for,
     is_canonical_run,
     next_update_version,
@@ -308,7 +309,7 @@ class ToolsStore:
     ) -> ArchiveResult:
         """conftool.py write_document of RunHistory2 and schema under `R/Cvk` (§11.4)."""
         run_text = check_run(run)
-        check_config_name(config_name)
+        check_stored_config_name(config_name)
         wanted = f"{run_text}/{config_name}"
         stored = self._run_configurations(run_text)
         configuration = resolve_configuration(wanted, stored)
@@ -393,7 +394,7 @@ class ToolsStore:
     def export_run(self, run: int, config_name: str) -> ExportResult:
         """bulkdownloader the run and check the files against the composition (§9.2)."""
         run_text = check_run(run)
-        check_config_name(config_name)
+        check_stored_config_name(config_name)
         wanted = f"{run_text}/{config_name}"
         configuration = resolve_configuration(wanted, self._run_configurations(run_text))
         if configuration is None:
@@ -463,7 +464,7 @@ class ToolsStore:
     ) -> VerifyResult:
         """Presence against the composition; the tools expose no raw bytes to compare."""
         run_text = check_run(run)
-        check_config_name(config_name)
+        check_stored_config_name(config_name)
         wanted = f"{run_text}/{config_name}"
         resolved = resolve_configuration(wanted, self._run_configurations(run_text))
         composition = self._composition(resolved) if resolved else set()
