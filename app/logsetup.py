@@ -5,7 +5,7 @@ import logging
 import logging.handlers
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from app.config import Settings
 
@@ -56,14 +56,17 @@ class SizeAndAgeRotatingHandler(logging.handlers.RotatingFileHandler):
         self.opened_at = time.time()
 
 
-def configure_logging(settings: Settings) -> None:
-    """Install handlers on the root logger according to the settings."""
+def configure_logging(
+    settings: Settings, *, stream: TextIO | None = None, verbose: bool = False
+) -> None:
+    """Install handlers on the root logger according to the settings (stderr by default;
+    `rra legacy` logs to stdout like the legacy tool)."""
     formatter: logging.Formatter = (
         JsonFormatter()
         if settings.service.log_format == "json"
         else logging.Formatter(LEGACY_FORMAT)
     )
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream)]
     if settings.app.log_file is not None:
         settings.app.log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(
@@ -80,6 +83,6 @@ def configure_logging(settings: Settings) -> None:
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)
-    root.setLevel(settings.app.log_level)
+    root.setLevel(logging.DEBUG if verbose else settings.app.log_level)
     for name in ("httpx", "httpcore", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))

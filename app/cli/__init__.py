@@ -3,7 +3,19 @@
 import typer
 
 from app import __version__
-from app.cli import artdaqdb, db, demo, fhicl, pipeline, records, report, serve, tokens, ucondb
+from app.cli import (
+    artdaqdb,
+    db,
+    demo,
+    fhicl,
+    legacy,
+    pipeline,
+    records,
+    report,
+    serve,
+    tokens,
+    ucondb,
+)
 
 cli = typer.Typer(
     name="rra",
@@ -28,7 +40,19 @@ def _root(
     """Run Record Archiver."""
 
 
-for _module in (serve, demo, db, records, pipeline, fhicl, artdaqdb, ucondb, tokens, report):
+for _module in (
+    serve,
+    demo,
+    db,
+    records,
+    pipeline,
+    fhicl,
+    artdaqdb,
+    ucondb,
+    tokens,
+    report,
+    legacy,
+):
     _module.register(cli)
 
 

@@ -19,6 +19,8 @@ from app.metrics import timed
 from app.models import Readiness, Run, Stage, StageStatus, State, StoreRun
 from app.pipeline.context import PipelineContext
 from app.pipeline.ledger import add_event, get_or_create, transition
+from app.redact import redact_url
+from app.reports.sources import Source, record_listing
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -119,9 +121,8 @@ def _rows(session: Session, stage: Stage) -> dict[int, StageStatus]:
     }
 
 
-def reconcile(ctx: PipelineContext) -> ReconcileReport:
-    """List both stores, refresh `store_runs`, and repair the ledger where it disagrees."""
-    report = ReconcileReport()
+def list_stores(ctx: PipelineContext, report: ReconcileReport) -> dict[Stage, set[int]]:
+    """List both stores (a failure is recorded in `report.errors`, the other store goes on)."""
     listings: dict[Stage, set[int]] = {}
     try:
         with timed(ctx.settings, "ArtdaqDBClient.get_archived_runs"):
@@ -129,18 +130,45 @@ def reconcile(ctx: PipelineContext) -> ReconcileReport:
         listings[Stage.IMPORT] = set(artdaq.runs)
         report.anomalies += [f"artdaq_database: {a}" for a in artdaq.anomalies]
     except Exception as exc:  # a store that cannot be listed is reported, the other goes on
-        report.errors["artdaqdb"] = f"{type(exc).__name__}: {exc}"
+        report.errors["artdaqdb"] = redact_url(f"{type(exc).__name__}: {exc}")
     try:
         with timed(ctx.settings, "UconDBClient.get_existing_runs"):
             ucon = ctx.ucondb.all_runs()
         listings[Stage.MIGRATE] = set(ucon.runs)
         report.anomalies += [f"UconDB: {a}" for a in ucon.anomalies]
     except Exception as exc:  # idem
-        report.errors["ucondb"] = f"{type(exc).__name__}: {exc}"
+        report.errors["ucondb"] = redact_url(f"{type(exc).__name__}: {exc}")
+    for name, error in report.errors.items():
+        log.error("cannot list %s: %s", name, error)
+    return listings
+
+
+def _keep_listings(
+    session: Session, listings: dict[Stage, set[int]], report: ReconcileReport
+) -> None:
+    for name in STORE_OF_STAGE.values():
+        record_listing(session, Source(name), error=report.errors.get(name))
+    for stage, held in listings.items():
+        replace_store_listing(session, STORE_OF_STAGE[stage], held)
+        report.counts[STORE_OF_STAGE[stage]] = len(held)
+
+
+def refresh_listings(ctx: PipelineContext) -> ReconcileReport:
+    """What the stores hold, kept for reports; the ledger's rows are not touched."""
+    report = ReconcileReport()
+    listings = list_stores(ctx, report)
     with session_scope(ctx.engine) as session:
+        _keep_listings(session, listings, report)
+    return report
+
+
+def reconcile(ctx: PipelineContext) -> ReconcileReport:
+    """List both stores, refresh `store_runs`, and repair the ledger where it disagrees."""
+    report = ReconcileReport()
+    listings = list_stores(ctx, report)
+    with session_scope(ctx.engine) as session:
+        _keep_listings(session, listings, report)
         for stage, held in listings.items():
-            replace_store_listing(session, STORE_OF_STAGE[stage], held)
-            report.counts[STORE_OF_STAGE[stage]] = len(held)
             report.drift[stage] = _reconcile_stage(session, stage, held)
         summary = "; ".join(
             f"{stage.value}: {len(d.vanished)} vanished, {len(d.requeued)} queued to verify, "
@@ -155,6 +183,4 @@ def reconcile(ctx: PipelineContext) -> ReconcileReport:
             actor=ACTOR,
             message="reconcile: " + "; ".join(filter(None, [summary, errors])),
         )
-    for name, error in report.errors.items():
-        log.error("reconcile: cannot list %s: %s", name, error)
     return report

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, text
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
@@ -22,7 +22,9 @@ from app.pipeline.importer import import_stage
 from app.pipeline.ledger import DUE_STATES, operator_retry
 from app.pipeline.migrator import migrate_stage
 from app.pipeline.watermark import derived_watermark
+from app.reports.sources import Source, record_listing
 from app.runranges import RunSelection
+from app.runrecords.listing import RunRecordsDirError
 from app.runrecords.readiness import scan_policy
 from app.runrecords.scan import ScanResult, scan_records
 from app.timeutil import utcnow
@@ -66,14 +68,28 @@ class WorkReport:
         return sorted({run for result in self.stages.values() for run in result.failed})
 
 
+_SCAN_LOCK = threading.Lock()
+_SCAN_ADVISORY_KEY = 0x5252_5343  # "RRSC": one scan at a time across replicas
+
+
 def scan(ctx: PipelineContext) -> ScanResult:
-    """Scan the run-records directory into the ledger (one transaction)."""
-    with session_scope(ctx.engine) as session:
-        return scan_records(
-            session,
-            ctx.settings.source_files.run_records_dir,
-            policy=scan_policy(ctx.settings.scanner),
-        )
+    """Scan the run-records directory into the ledger, one scan at a time (a lock in this
+    process, an advisory lock across PostgreSQL replicas); the outcome is kept for reports."""
+    root = ctx.settings.source_files.run_records_dir
+    with _SCAN_LOCK:
+        try:
+            with session_scope(ctx.engine) as session:
+                if ctx.engine.dialect.name == "postgresql":
+                    session.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCAN_ADVISORY_KEY}
+                    )
+                result = scan_records(session, root, policy=scan_policy(ctx.settings.scanner))
+                record_listing(session, Source.FILESYSTEM, error=None)
+                return result
+        except RunRecordsDirError as error:
+            with session_scope(ctx.engine) as session:
+                record_listing(session, Source.FILESYSTEM, error=str(error))
+            raise
 
 
 def _selection(session: Session, stage: Stage, request: WorkRequest) -> ColumnElement[bool] | None:

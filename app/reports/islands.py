@@ -7,7 +7,7 @@ nothing (the legacy report built every integer between min and max in memory).
 """
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Subquery, and_, exists, func, literal, or_, true, union
+from sqlalchemy import ColumnElement, Subquery, except_, func, or_, true, union
 from sqlmodel import Session, select
 
 
@@ -56,15 +56,11 @@ def listing(
     return Listing(numbers=[row[0] for row in rows], total=rows[0][1] if rows else 0)
 
 
-def without(runs: Subquery, *others: Subquery) -> ColumnElement[bool]:
-    """Condition on `runs`: the run is in none of `others` (a correlated anti-join)."""
-    number = runs.c.run_number
-    return and_(
-        *(
-            ~exists(select(literal(1)).select_from(other).where(other.c.run_number == number))
-            for other in others
-        )
-    )
+def difference(runs: Subquery, *others: Subquery) -> Subquery:
+    """The runs of `runs` that are in none of `others` (SQL EXCEPT: sorted or hashed set
+    operations, never a per-row lookup into a derived table)."""
+    selects = [select(runs.c.run_number), *(select(other.c.run_number) for other in others)]
+    return except_(*selects).subquery("difference")
 
 
 def _islands(runs: Subquery) -> Subquery:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Subquery, and_
+from sqlalchemy import Subquery
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -20,11 +20,11 @@ from app.reports.islands import (
     Extent,
     Listing,
     RunRange,
+    difference,
     extent,
     gaps,
     island_edges,
     listing,
-    without,
 )
 from app.reports.redaction import configured_secrets
 from app.reports.sources import Source, excluded_runs, listing_outcomes, source_runs
@@ -124,7 +124,7 @@ def _figures(session: Session, runs: Subquery, excluded: Subquery) -> dict[str, 
 
 
 def _difference(session: Session, left: Subquery, right: Subquery, excluded: Subquery) -> Extent:
-    return extent(session, left, without(left, right, excluded))
+    return extent(session, difference(left, right, excluded))
 
 
 def _recommendations(
@@ -196,14 +196,10 @@ def _comparison(
     failed = listing(session, failed_runs, limit=STATE_LIST_LIMIT)
     if not last:
         return StageComparison(stage=stage, last_contiguous_run=0, failed=failed)
-    number = origin.c.run_number
-    missing = listing(
-        session,
-        origin,
-        limit=STATE_LIST_LIMIT,
-        where=and_(number <= last, without(origin, destination, excluded)),
-    )
-    new_runs = extent(session, origin, and_(number > last, without(origin, excluded)))
+    absent = difference(origin, destination, excluded)
+    missing = listing(session, absent, limit=STATE_LIST_LIMIT, where=absent.c.run_number <= last)
+    pending = difference(origin, excluded)
+    new_runs = extent(session, pending, pending.c.run_number > last)
     return StageComparison(
         stage=stage, last_contiguous_run=last, missing=missing, new_runs=new_runs, failed=failed
     )

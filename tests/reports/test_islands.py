@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from app.models import Run, StoreRun
-from app.reports.islands import extent, gaps, island_edges, listing, without
+from app.reports.islands import difference, extent, gaps, island_edges, listing
 from app.reports.sources import Source, excluded_runs, source_runs
 
 LIMIT, EDGE = 20, 5
@@ -68,7 +68,7 @@ def test_matches_the_reference(session: Session, runs: set[int], excluded: set[i
     listed = listing(session, skip, limit=3)
     assert listed.numbers == sorted(excluded)[:3] and listed.total == len(excluded)
     others = source_runs(Source.UCONDB)
-    assert extent(session, skip, without(skip, others)).count == len(excluded - runs)
+    assert extent(session, difference(skip, others)).count == len(excluded - runs)
     session.rollback()
 
 

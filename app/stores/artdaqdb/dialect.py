@@ -9,7 +9,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from app.fhicl.pairs import Pairs

@@ -112,13 +112,17 @@ class ToolsStore:
         where = f" via ssh {self.runner.remote_host}" if self.runner.remote_host else ""
         return f"tools backend at {redact_url(self.runner.uri)}{where}"
 
-    def _conftool(self, function: str, query: Mapping[str, object], *extra: str) -> object:
-        run = self.runner.run(["conftool.py", function, json.dumps(query), *extra])
-        return _json_output(run)
+    def _conftool(self, function: str, query: Mapping[str, object]) -> object:
+        """Call one conftoolp function through conftool.py and return the JSON it printed."""
+        return _json_output(self.runner.run(["conftool.py", function, json.dumps(query)]))
 
     def _configurations(self, pattern: str) -> list[str]:
-        query = {"operation": "findconfigs", "dataformat": "gui"}
-        query["filter"] = {"configurations.name": pattern}  # type: ignore[assignment]
+        """`findconfigs` names matching an exact name or a `prefix*` filter (§6.2)."""
+        query = {
+            "operation": "findconfigs",
+            "dataformat": "gui",
+            "filter": {"configurations.name": pattern},
+        }
         names = [item.get("name") for item in _search(self._conftool("find_configurations", query))]
         return sorted({name for name in names if isinstance(name, str)})
 
@@ -249,7 +253,7 @@ class ToolsStore:
         missing = [
             entity for entity, result in results.items() if result.status is EntityStatus.WRITTEN
         ]
-        config_part = split_configuration(configuration)[1]  # type: ignore[index]
+        config_part = configuration.split("/", 1)[1]
         for batch in (
             [entity for entity in missing if entity != SCHEMA_ENTITY],
             [entity for entity in missing if entity == SCHEMA_ENTITY],
@@ -408,7 +412,7 @@ class ToolsStore:
             raise ArtdaqStoreError(
                 f"{configuration}: entities {clashes} are in several collections"
             )
-        config_part = split_configuration(configuration)[1]  # type: ignore[index]
+        config_part = configuration.split("/", 1)[1]
         prefix = re.sub(r"\d+$", "", config_part)
         with tempfile.TemporaryDirectory(prefix="rra-bulkdownloader-") as directory:
             staging = Path(directory)

@@ -1,0 +1,127 @@
+"""A run's files as the stores hold them: the artdaq_database export (converted FHiCL), the
+UconDB blob unpacked, and how the two differ (the export re-packed with the stored blob's stamp
+and compared with `app.pipeline.blob.compare`, then a unified diff per differing file)."""
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from app.pipeline.blob import BlobError, UnpackedBlob, compare, pack, unpack
+from app.redact import redact
+from app.stores.artdaqdb.backend import ArtdaqStore
+from app.stores.artdaqdb.results import ExportResult
+from app.stores.ucondb.checksums import BlobChecksums, checksums_of
+from app.stores.ucondb.client import UconDBClient
+
+SHOWN_BYTES = 512 * 1024
+DIFF_LINES = 2000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fetched[T]:
+    """What a store call returned, or why it could not (redacted)."""
+
+    value: T | None
+    error: str | None
+
+
+def fetch(call: Callable[[], T], secrets: list[str | None]) -> Fetched[T]:
+    """Run a store call; any failure becomes a message an operator can act on."""
+    try:
+        return Fetched(call(), None)
+    except Exception as exc:  # a store's failure is shown on the page, never a 500
+        return Fetched(None, redact(f"{type(exc).__name__}: {exc}", secrets))
+
+
+@dataclass(frozen=True)
+class ArchivedBlob:
+    """The bytes UconDB holds under the run's key, their checksums and the unpacked files."""
+
+    data: bytes
+    checksums: BlobChecksums
+    unpacked: UnpackedBlob | None
+    unreadable: str | None
+
+
+def exported(store: ArtdaqStore, run: int, config_name: str) -> ExportResult:
+    """The run as artdaq_database exports it for packing."""
+    return store.export_run(run, config_name)
+
+
+def archived(client: UconDBClient, run: int) -> ArchivedBlob | None:
+    """The run's blob from UconDB, unpacked when it can be; None when the key is absent."""
+    data = client.download(run)
+    if data is None:
+        return None
+    try:
+        return ArchivedBlob(data, checksums_of(data), unpack(data), None)
+    except BlobError as exc:
+        return ArchivedBlob(data, checksums_of(data), None, str(exc))
+
+
+def as_text(data: bytes, *, limit: int = SHOWN_BYTES) -> tuple[str | None, bool]:
+    """The first `limit` bytes as text (None when they are not UTF-8) and whether cut short."""
+    try:
+        return data[:limit].decode("utf-8"), len(data) > limit
+    except UnicodeDecodeError as exc:
+        if len(data) > limit and exc.start >= limit - 3:
+            return data[: exc.start].decode("utf-8"), True
+        return None, len(data) > limit
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One file that differs: `changed` (with diff lines), `missing` from UconDB, or `extra`."""
+
+    name: str
+    status: str
+    lines: list[str]
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How the UconDB blob compares with the export re-packed under the blob's stamp."""
+
+    identical: bool
+    stamp_only: bool
+    unreadable: str | None
+    files: list[FileDiff]
+
+
+def _diff_lines(name: str, ours: bytes, theirs: bytes) -> tuple[list[str], bool]:
+    left = ours.decode("utf-8", "replace").splitlines()
+    right = theirs.decode("utf-8", "replace").splitlines()
+    lines = list(
+        difflib.unified_diff(
+            left, right, f"artdaq_database/{name}", f"ucondb/{name}", lineterm="", n=2
+        )
+    )
+    return lines[:DIFF_LINES], len(lines) > DIFF_LINES
+
+
+def compare_stores(run: int, export: ExportResult, blob: ArchivedBlob) -> Comparison:
+    """Compare what artdaq_database exports now with what UconDB holds for the run.
+
+    Raises BlobError when the export cannot be packed (the page says why).
+    """
+    stamp = blob.unpacked.stamp if blob.unpacked else None
+    if stamp is None:
+        return Comparison(False, False, blob.unreadable, [])
+    ours = pack(run, sorted(export.files.items()), stamp)
+    difference = compare(ours.data, blob.data)
+    if difference.identical or difference.stamp_only or difference.unreadable:
+        return Comparison(
+            difference.identical, difference.stamp_only, difference.unreadable, []
+        )
+    mine = {name.lower(): content for name, content in unpack(ours.data).files}
+    stored = {name.lower(): content for name, content in blob.unpacked.files} if blob.unpacked else {}
+    files = []
+    for name in difference.changed:
+        lines, cut = _diff_lines(name, mine[name.lower()], stored[name.lower()])
+        files.append(FileDiff(name, "changed", lines, cut))
+    files += [FileDiff(name, "missing", [], False) for name in difference.missing]
+    files += [FileDiff(name, "extra", [], False) for name in difference.extra]
+    return Comparison(False, False, None, files)
