@@ -47,7 +47,7 @@ class ErrorPublic(BaseModel):
 _ERROR_TEXT = {
     401: "Missing, unknown or revoked bearer token.",
     403: "The token's scope does not allow this.",
-    404: "No such run.",
+    404: "Not found (the message names what).",
     409: "The run is not in a state that allows this.",
     422: "Invalid parameters or body.",
 }

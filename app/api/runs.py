@@ -16,8 +16,7 @@ from app.api.deps import (
     error_responses,
 )
 from app.models import ErrorKind, Readiness, Stage, State
-from app.reports.redaction import configured_secrets
-from app.reports.run_actions import (
+from app.pipeline.run_actions import (
     ActionRefusedError,
     RunNotFoundError,
     RunStatePublic,
@@ -25,6 +24,7 @@ from app.reports.run_actions import (
     include_run,
     retry_run,
 )
+from app.reports.redaction import configured_secrets
 from app.reports.run_export import csv_chunks, json_chunks
 from app.reports.run_listing import (
     RunDetailPublic,

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
+from app.pipeline.conversions import ReusedConversions
 from app.pipeline.ledger import RetryPolicy
 from app.runrecords.convert.selection import parse_fhiclize_generate
 from app.stores.artdaqdb.backend import ArtdaqStore
@@ -50,6 +51,11 @@ class PipelineContext:
         return parse_fhiclize_generate(self.settings.fhiclize_generate)
 
     @cached_property
+    def converter(self) -> ReusedConversions:
+        """The store's FHiCL converter, reusing the import stage's validation parse."""
+        return ReusedConversions()
+
+    @cached_property
     def store(self) -> ArtdaqStore:
         """The configured artdaq_database backend."""
         artdaq = self.settings.artdaq_db
@@ -59,6 +65,7 @@ class PipelineContext:
             remote_host=artdaq.remote_host,
             tools_timeout=artdaq.tools_timeout_seconds,
             strict_host_key_checking=artdaq.ssh_strict_host_key_checking,
+            converter=self.converter,
         )
 
     @cached_property

@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.fhicl.errors import FhiclError
-from app.fhicl.parser import check
 from app.metrics import timed
 from app.models import ErrorKind, Run, Stage
 from app.pipeline.claims import Claim
@@ -22,7 +20,10 @@ from app.pipeline.ledger import make_pending
 from app.runrecords.convert.config_name import config_name_from_metadata
 from app.runrecords.convert.record import convert_record
 from app.runrecords.reader import RecordError, RunRecord, read_record
-from app.stores.artdaqdb.results import ArchiveResult, ExpectedFile
+from app.stores.artdaqdb.conversion import Conversion
+from app.stores.artdaqdb.convert import convert_source
+from app.stores.artdaqdb.errors import ArtdaqStoreError
+from app.stores.artdaqdb.results import ArchiveResult, ExpectedFile, VerifyResult
 
 SCHEMA = "schema"
 RUN_HISTORY2 = "RunHistory2"
@@ -36,14 +37,12 @@ class PreparedRun:
     documents: dict[str, bytes]
     runhistory2: bytes | None
     warnings: list[str]
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", errors="surrogateescape")
+    conversions: dict[str, tuple[bytes, Conversion]]
 
 
 def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRun:
-    """Convert the `.txt` files, collect the process `.fcl` files, and check they all parse."""
+    """Convert the `.txt` files, collect the process `.fcl` files, and convert each to its
+    stored form: a file that does not parse fails the run before anything is stored."""
     metadata = record.files.get("metadata.txt")
     if metadata is None:
         raise StageFailure(ErrorKind.SOURCE, f"run {run}: metadata.txt is missing", retryable=False)
@@ -76,12 +75,22 @@ def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRu
     to_check = dict(documents)
     if runhistory2 is not None:
         to_check[RUN_HISTORY2] = runhistory2
+    conversions: dict[str, tuple[bytes, Conversion]] = {}
     for entity, data in sorted(to_check.items()):
-        try:
-            check(_decode(data), filename=f"{run}/{entity}.fcl")
-        except FhiclError as error:
-            raise StageFailure(ErrorKind.FHICL, f"run {run}: {error}", retryable=False) from None
-    return PreparedRun(config_name, documents, runhistory2, warnings)
+        conversion = convert_source(data, f"{run}/{entity}.fcl")
+        if conversion.parse_error:
+            raise StageFailure(
+                ErrorKind.FHICL, f"run {run}: {conversion.parse_error}", retryable=False
+            )
+        conversions[entity] = (data, conversion)
+    return PreparedRun(config_name, documents, runhistory2, warnings, conversions)
+
+
+def store_error(exc: Exception) -> str:
+    """An artdaq_database failure in one line: the OS reason for I/O errors (disk full, …)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f" ({exc.filename})" if exc.filename else "")
+    return str(exc)
 
 
 def _read_schema(path: Path) -> bytes:
@@ -109,6 +118,26 @@ def _store_failure(run: int, result: ArchiveResult) -> StageFailure:
     )
 
 
+def _store(
+    ctx: PipelineContext,
+    run: int,
+    prepared: PreparedRun,
+    files: dict[str, bytes],
+    expected: dict[str, ExpectedFile],
+) -> tuple[ArchiveResult, str, VerifyResult]:
+    """Archive the base documents, add the stop update, and check the stored run."""
+    with timed(ctx.settings, "ArtdaqDBClient.archive_run"):
+        archived = ctx.store.archive_run(run, prepared.config_name, files)
+    if not archived.ok:
+        raise _store_failure(run, archived)
+    configuration = archived.configuration.split("/", 1)[1]
+    if prepared.runhistory2 is not None:
+        updated = ctx.store.update_run_stop(run, configuration, prepared.runhistory2, files[SCHEMA])
+        if not updated.ok:
+            raise _store_failure(run, updated)
+    return archived, configuration, ctx.store.verify_run(run, configuration, expected)
+
+
 def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
     """The import stage for one claimed run (slow I/O; no ledger session)."""
     run = claim.run
@@ -124,24 +153,16 @@ def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
     prepared = prepare(record, run, ctx.generate)
     schema = _read_schema(ctx.schema_path())
     files = {**prepared.documents, SCHEMA: schema}
+    expected = {
+        entity: ExpectedFile(len(data), hashlib.sha256(data).hexdigest())
+        for entity, data in files.items()
+    }
     try:
-        with timed(ctx.settings, "ArtdaqDBClient.archive_run"):
-            archived = ctx.store.archive_run(run, prepared.config_name, files)
-        if not archived.ok:
-            raise _store_failure(run, archived)
-        configuration = archived.configuration.split("/", 1)[1]
-        if prepared.runhistory2 is not None:
-            updated = ctx.store.update_run_stop(run, configuration, prepared.runhistory2, schema)
-            if not updated.ok:
-                raise _store_failure(run, updated)
-        expected = {
-            entity: ExpectedFile(len(data), hashlib.sha256(data).hexdigest())
-            for entity, data in files.items()
-        }
-        verified = ctx.store.verify_run(run, configuration, expected)
-    except OSError as exc:
+        with ctx.converter.prepared(prepared.conversions):
+            archived, configuration, verified = _store(ctx, run, prepared, files, expected)
+    except (OSError, ArtdaqStoreError, ValueError) as exc:
         raise StageFailure(
-            ErrorKind.ARTDAQDB, f"run {run}: artdaq_database write failed: {exc.strerror or exc}"
+            ErrorKind.ARTDAQDB, f"run {run}: artdaq_database: {store_error(exc)}"
         ) from None
     if not verified.complete:
         issues = [*verified.missing, *verified.mismatch, *verified.duplicate]

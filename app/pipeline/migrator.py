@@ -16,7 +16,9 @@ from app.pipeline.blob import BlobError, PackedBlob, PackingInputs, format_stamp
 from app.pipeline.claims import Claim, held_row
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
+from app.pipeline.importer import store_error
 from app.pipeline.validate import validate_metadata
+from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.results import ExpectedFile, FileSource
 from app.stores.ucondb.errors import UconDBError
 from app.timeutil import utcnow
@@ -70,9 +72,9 @@ def _packed(
                 )
         with timed(ctx.settings, "ArtdaqDBClient.export_run_configuration"):
             export = ctx.store.export_run(run, config_name)
-    except OSError as exc:
+    except (OSError, ArtdaqStoreError, ValueError) as exc:
         raise StageFailure(
-            ErrorKind.ARTDAQDB, f"run {run}: export failed: {exc.strerror or exc}"
+            ErrorKind.ARTDAQDB, f"run {run}: export failed: {store_error(exc)}"
         ) from None
     regenerated = [e.file_name for e in export.manifest if e.source == FileSource.REGENERATED]
     inputs = previous.get("packing")

@@ -22,6 +22,21 @@ from app.redact import redact
 from app.reports.redaction import redact_tree
 from app.runranges import RunSelection
 
+WINDOW = 2000
+_RUN_FIELDS = ("present", "readiness", "config_name", "start_time", "stop_time", "excluded_reason")
+_STAGE_FIELDS = (
+    "run_number",
+    "state",
+    "attempts",
+    "error_kind",
+    "last_error",
+    "next_attempt_at",
+    "updated_at",
+)
+_STAGE_KEYS = {
+    stage: [(name, f"{stage.value}_{name}") for name in _STAGE_FIELDS] for stage in Stage
+}
+
 
 @dataclass(frozen=True)
 class RunFilter:
@@ -141,29 +156,64 @@ class RunDetailPublic(BaseModel):
     more_events: bool
 
 
-def _known_runs(after: int | None) -> Any:
-    """Run numbers the ledger knows (above `after`), as a one-column subquery."""
-    parts = [
-        select(col(Run.run_number).label("run_number")),
-        select(col(StageStatus.run_number).label("run_number")),
-    ]
-    if after is not None:
-        parts = [part.where(part.selected_columns[0] > after) for part in parts]
+_KEY_COLUMNS = (col(Run.run_number), col(StageStatus.run_number))
+
+
+def _known_runs(lo: int | None, hi: int | None) -> Any:
+    """Run numbers the ledger knows in (`lo`, `hi`], as a one-column subquery."""
+    parts = []
+    for column in _KEY_COLUMNS:
+        part = select(column.label("run_number"))
+        if lo is not None:
+            part = part.where(column > lo)
+        if hi is not None:
+            part = part.where(column <= hi)
+        parts.append(part)
     return union(*parts).subquery("known")
 
 
-def _newest_floor(count: int) -> Any:
+def _window_end(session: Session, lo: int | None) -> int | None:
+    """Where the next window of about WINDOW known runs above `lo` ends (None: to the end).
+
+    Two index probes; each page query then unions at most 2 × WINDOW keys, so a page costs
+    the same at the start of the ledger as at its end.
+    """
+    ends = []
+    for column in _KEY_COLUMNS:
+        probe = select(column).order_by(column).offset(WINDOW - 1).limit(1)
+        if lo is not None:
+            probe = probe.where(column > lo)
+        ends.append(session.execute(probe).scalar())
+    bounded = [end for end in ends if end is not None]
+    return min(bounded) if bounded else None
+
+
+def _newest_floor(session: Session, count: int) -> int | None:
     """The smallest of the `count` highest known run numbers (for `last N`)."""
-    known = _known_runs(None)
-    newest = select(known.c.run_number).order_by(known.c.run_number.desc()).limit(count).subquery()
-    return select(func.min(newest.c.run_number)).scalar_subquery()
+    tops = [
+        select(column.label("run_number"))
+        .distinct()
+        .order_by(column.desc())
+        .limit(count)
+        .subquery()
+        for column in _KEY_COLUMNS
+    ]
+    merged = union(*(select(top.c.run_number) for top in tops)).subquery()
+    newest = (
+        select(merged.c.run_number).order_by(merged.c.run_number.desc()).limit(count).subquery()
+    )
+    return session.execute(select(func.min(newest.c.run_number))).scalar()
 
 
-def _page_query(filt: RunFilter, *, after: int | None, limit: int) -> Select[Any]:
-    known = _known_runs(after)
+def _page_query(filt: RunFilter, *, lo: int | None, hi: int | None, limit: int) -> Select[Any]:
+    known = _known_runs(lo, hi)
     number = known.c.run_number
     rows = {stage: aliased(StageStatus, name=f"s_{stage.value}") for stage in Stage}
-    query = select(number, Run, *rows.values()).select_from(known)
+    columns = [number.label("number")]
+    columns += [getattr(Run, name).label(f"run_{name}") for name in _RUN_FIELDS]
+    for stage, row in rows.items():
+        columns += [getattr(row, name).label(key) for name, key in _STAGE_KEYS[stage]]
+    query = select(*columns).select_from(known)
     query = query.outerjoin(Run, col(Run.run_number) == number)
     for stage, row in rows.items():
         query = query.outerjoin(row, and_(row.run_number == number, row.stage == stage))
@@ -190,9 +240,7 @@ def _page_query(filt: RunFilter, *, after: int | None, limit: int) -> Select[Any
                 *(row.last_error.icontains(filt.text, autoescape=True) for row in targets),
             )
         )
-    if filt.runs is not None and filt.runs.last is not None:
-        conditions.append(number >= _newest_floor(filt.runs.last))
-    elif filt.runs is not None:
+    if filt.runs is not None and filt.runs.last is None:
         conditions.append(filt.runs.condition(number))
     if filt.readiness:
         conditions.append(col(Run.readiness).in_(filt.readiness))
@@ -202,25 +250,47 @@ def _page_query(filt: RunFilter, *, after: int | None, limit: int) -> Select[Any
     return query.where(*conditions).order_by(number).limit(limit)
 
 
-def _summary(
-    number: int, run: Run | None, stages: dict[Stage, StageStatus | None], secrets: list[str | None]
-) -> RunSummaryPublic:
+def _summary(row: Any, secrets: list[str | None]) -> RunSummaryPublic:
+    """A listing entry from one result row (plain columns: no ORM objects per run)."""
+    values = row._mapping
     briefs = {}
-    for stage, row in stages.items():
-        if row is not None:
-            brief = StageBriefPublic.model_validate(row)
-            brief.last_error = redact(row.last_error, secrets) if row.last_error else None
-            briefs[stage] = brief
+    for stage, keys in _STAGE_KEYS.items():
+        fields = {name: values[key] for name, key in keys}
+        if fields.pop("run_number") is not None:
+            if fields["last_error"]:
+                fields["last_error"] = redact(fields["last_error"], secrets)
+            briefs[stage] = StageBriefPublic(**fields)
     return RunSummaryPublic(
-        run_number=number,
-        on_filesystem=bool(run and run.present),
-        readiness=run.readiness if run else None,
-        config_name=run.config_name if run else None,
-        start_time=run.start_time if run else None,
-        stop_time=run.stop_time if run else None,
-        excluded_reason=run.excluded_reason if run else None,
+        run_number=row.number,
+        on_filesystem=bool(row.run_present),
+        readiness=row.run_readiness,
+        config_name=row.run_config_name,
+        start_time=row.run_start_time,
+        stop_time=row.run_stop_time,
+        excluded_reason=row.run_excluded_reason,
         stages=briefs,
     )
+
+
+def _bounds(
+    session: Session, selection: RunSelection | None, after: int | None
+) -> tuple[int | None, int | None] | None:
+    """Where scanning starts (exclusive) and the highest run that can match (None: no limit);
+    None when the selection cannot match anything."""
+    if selection is None:
+        return after, None
+    if selection.last is not None:
+        floor = _newest_floor(session, selection.last)
+        if floor is None:
+            return None
+        start, ceiling = floor - 1, None
+    elif selection.intervals:
+        start = min(first for first, _ in selection.intervals) - 1
+        ends = [last for _, last in selection.intervals]
+        ceiling = None if None in ends else max(end for end in ends if end is not None)
+    else:
+        return None
+    return (start if after is None else max(start, after)), ceiling
 
 
 def runs_page(
@@ -231,13 +301,24 @@ def runs_page(
     limit: int,
     secrets: list[str | None],
 ) -> tuple[list[RunSummaryPublic], bool]:
-    """Up to `limit` matching runs above `after`, ascending, and whether more follow."""
-    result = session.execute(_page_query(filt, after=after, limit=limit + 1)).all()
-    items = [
-        _summary(number, run, dict(zip(Stage, stage_rows, strict=True)), secrets)
-        for number, run, *stage_rows in result[:limit]
-    ]
-    return items, len(result) > limit
+    """Up to `limit` matching runs above `after`, ascending, and whether more follow.
+
+    Scans the known runs window by window until the page is full, so neither a page far into
+    the ledger nor a filter that matches rarely ever sorts the whole ledger.
+    """
+    bounds = _bounds(session, filt.runs, after)
+    if bounds is None:
+        return [], False
+    lo, ceiling = bounds
+    found: list[Any] = []
+    while ceiling is None or lo is None or lo < ceiling:
+        hi = _window_end(session, lo)
+        query = _page_query(filt, lo=lo, hi=hi, limit=limit + 1 - len(found))
+        found += session.execute(query).all()
+        if len(found) > limit or hi is None:
+            break
+        lo = hi
+    return [_summary(row, secrets) for row in found[:limit]], len(found) > limit
 
 
 def iter_runs(

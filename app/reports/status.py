@@ -36,11 +36,36 @@ STATE_LIST_LIMIT = 10
 FAILED_STATES = (State.FAILED, State.RETRY)
 STAGE_FLOW = {
     Stage.IMPORT: (Source.FILESYSTEM, Source.ARTDAQDB),
-    Stage.MIGRATE: (
+    Stage.MIGRATE: (Source.ARTDAQDB, Source.UCONDB),
+}
+AdviceKind = Literal["import", "migrate", "not_on_filesystem", "not_in_artdaqdb", "synchronized"]
+_ADVICE: tuple[tuple[AdviceKind, Source, Source, str], ...] = (
+    (
+        "import",
+        Source.FILESYSTEM,
+        Source.ARTDAQDB,
+        "Run IMPORTER: {count} run(s) on filesystem not in artdaqDB (range: {first}-{last})",
+    ),
+    (
+        "migrate",
         Source.ARTDAQDB,
         Source.UCONDB,
+        "Run MIGRATOR: {count} run(s) in artdaqDB not in UconDB (range: {first}-{last})",
     ),
-}
+    (
+        "not_on_filesystem",
+        Source.ARTDAQDB,
+        Source.FILESYSTEM,
+        "WARNING: {count} run(s) in artdaqDB but not on filesystem (may have been deleted)",
+    ),
+    (
+        "not_in_artdaqdb",
+        Source.UCONDB,
+        Source.ARTDAQDB,
+        "INFO: {count} run(s) in UconDB but not in artdaqDB "
+        "(may have been cleaned up from intermediate storage)",
+    ),
+)
 
 
 class SourceSummary(BaseModel):
@@ -65,7 +90,7 @@ class SourceSummary(BaseModel):
 class Recommendation(BaseModel):
     """One thing an operator should know or do, with the runs it concerns."""
 
-    kind: Literal["import", "migrate", "not_on_filesystem", "not_in_artdaqdb", "synchronized"]
+    kind: AdviceKind
     count: int
     first: int | None = None
     last: int | None = None
@@ -123,64 +148,26 @@ def _figures(session: Session, runs: Subquery, excluded: Subquery) -> dict[str, 
     }
 
 
-def _difference(session: Session, left: Subquery, right: Subquery, excluded: Subquery) -> Extent:
-    return extent(session, difference(left, right, excluded))
-
-
 def _recommendations(
     session: Session, runs: dict[Source, Subquery], excluded: Subquery
 ) -> list[Recommendation]:
-    fs, a, u = runs[Source.FILESYSTEM], runs[Source.ARTDAQDB], runs[Source.UCONDB]
-    found: list[Recommendation] = []
-    to_import = _difference(session, fs, a, excluded)
-    if to_import.count:
-        found.append(
-            Recommendation(
-                kind="import",
-                **to_import.model_dump(),
-                message=f"Run IMPORTER: {to_import.count} run(s) on filesystem not in artdaqDB "
-                f"(range: {to_import.first}-{to_import.last})",
+    """legacy.md §5.4, in its order; excluded runs are not counted."""
+    found = []
+    for kind, left, right, text in _ADVICE:
+        runs_only_left = extent(session, difference(runs[left], runs[right], excluded))
+        if runs_only_left.count:
+            found.append(
+                Recommendation(
+                    kind=kind,
+                    **runs_only_left.model_dump(),
+                    message=text.format(**runs_only_left.model_dump()),
+                )
             )
+    return found or [
+        Recommendation(
+            kind="synchronized", count=0, message="All systems are synchronized - no action needed"
         )
-    to_migrate = _difference(session, a, u, excluded)
-    if to_migrate.count:
-        found.append(
-            Recommendation(
-                kind="migrate",
-                **to_migrate.model_dump(),
-                message=f"Run MIGRATOR: {to_migrate.count} run(s) in artdaqDB not in UconDB "
-                f"(range: {to_migrate.first}-{to_migrate.last})",
-            )
-        )
-    deleted = _difference(session, a, fs, excluded)
-    if deleted.count:
-        found.append(
-            Recommendation(
-                kind="not_on_filesystem",
-                **deleted.model_dump(),
-                message=f"WARNING: {deleted.count} run(s) in artdaqDB but not on filesystem "
-                "(may have been deleted)",
-            )
-        )
-    cleaned = _difference(session, u, a, excluded)
-    if cleaned.count:
-        found.append(
-            Recommendation(
-                kind="not_in_artdaqdb",
-                **cleaned.model_dump(),
-                message=f"INFO: {cleaned.count} run(s) in UconDB but not in artdaqDB "
-                "(may have been cleaned up from intermediate storage)",
-            )
-        )
-    if not found:
-        found.append(
-            Recommendation(
-                kind="synchronized",
-                count=0,
-                message="All systems are synchronized - no action needed",
-            )
-        )
-    return found
+    ]
 
 
 def _comparison(

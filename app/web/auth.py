@@ -28,9 +28,7 @@ class Viewer:
     @property
     def can_operate(self) -> bool:
         """Whether action buttons are shown and POSTs are accepted."""
-        return self.principal is not None and scope_allows(
-            self.principal.scope, TokenScope.OPERATE
-        )
+        return self.principal is not None and scope_allows(self.principal.scope, TokenScope.OPERATE)
 
 
 def session_principal(state: Service, session: WebSession) -> Principal | None:
@@ -104,6 +102,7 @@ def operator(seen: Annotated[Viewer, Depends(csrf_checked)]) -> Viewer:
     return seen
 
 
+Visitor = Annotated[Viewer, Depends(viewer)]
 Reader = Annotated[Viewer, Depends(page_reader)]
 Poster = Annotated[Viewer, Depends(csrf_checked)]
 Operator = Annotated[Viewer, Depends(operator)]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.models import ErrorKind, Stage, State
-from app.reports.run_actions import ActionRefusedError, RunNotFoundError, exclude_run, retry_run
+from app.pipeline.run_actions import ActionRefusedError, RunNotFoundError, exclude_run, retry_run
 from app.reports.run_listing import RunFilter, RunSummaryPublic, runs_page
 from app.runranges import RunSelection
 
@@ -97,9 +97,7 @@ def rows_now(
     )
     wanted = set(keys)
     return [
-        replace(row, changed=True)
-        for row in _flatten(summaries)
-        if (row.run, row.stage) in wanted
+        replace(row, changed=True) for row in _flatten(summaries) if (row.run, row.stage) in wanted
     ]
 
 
@@ -108,6 +106,9 @@ def merged(page: FailurePage, changed: list[FailureRow]) -> list[FailureRow]:
     by_key = {row.key: row for row in page.rows}
     by_key.update({row.key: row for row in changed})
     return sorted(by_key.values(), key=lambda row: (row.run, row.stage.value))
+
+
+ACTIONS = ("retry", "exclude")
 
 
 def parse_keys(values: list[str]) -> list[tuple[int, Stage]]:
@@ -123,6 +124,22 @@ def parse_keys(values: list[str]) -> list[tuple[int, Stage]]:
             raise ValueError(f"{value!r} is not a row reference like '1234:import'") from None
         keys.extend((run, stage) for stage in stages)
     return list(dict.fromkeys(keys))
+
+
+def chosen_action(
+    action: str, row_action: str, selected: list[str]
+) -> tuple[str, list[tuple[int, Stage]]]:
+    """What the form asks: a row's own button (`retry 1234:import`) wins over the selection
+    buttons (`action` applied to the ticked rows). ValueError says what is wrong."""
+    if row_action:
+        action, _, item = row_action.partition(" ")
+        selected = [item]
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; expected retry or exclude")
+    keys = parse_keys(selected)
+    if not keys:
+        raise ValueError("nothing selected: tick the rows to act on")
+    return action, keys
 
 
 def apply_action(

@@ -5,7 +5,7 @@ and compared with `app.pipeline.blob.compare`, then a unified diff per differing
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from app.pipeline.blob import BlobError, UnpackedBlob, compare, pack, unpack
 from app.redact import redact
@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Fetched[T]:
+class Fetched(Generic[T]):
     """What a store call returned, or why it could not (redacted)."""
 
     value: T | None
@@ -107,17 +107,14 @@ def compare_stores(run: int, export: ExportResult, blob: ArchivedBlob) -> Compar
 
     Raises BlobError when the export cannot be packed (the page says why).
     """
-    stamp = blob.unpacked.stamp if blob.unpacked else None
-    if stamp is None:
+    if blob.unpacked is None:
         return Comparison(False, False, blob.unreadable, [])
-    ours = pack(run, sorted(export.files.items()), stamp)
+    ours = pack(run, sorted(export.files.items()), blob.unpacked.stamp)
     difference = compare(ours.data, blob.data)
     if difference.identical or difference.stamp_only or difference.unreadable:
-        return Comparison(
-            difference.identical, difference.stamp_only, difference.unreadable, []
-        )
+        return Comparison(difference.identical, difference.stamp_only, difference.unreadable, [])
     mine = {name.lower(): content for name, content in unpack(ours.data).files}
-    stored = {name.lower(): content for name, content in blob.unpacked.files} if blob.unpacked else {}
+    stored = {name.lower(): content for name, content in blob.unpacked.files}
     files = []
     for name in difference.changed:
         lines, cut = _diff_lines(name, mine[name.lower()], stored[name.lower()])

@@ -1,16 +1,14 @@
 """The reachability checks of the running service's three sources, one set per application."""
 
-import threading
-
 from fastapi import Request
 
 from app.reports.redaction import configured_secrets
 from app.reports.sources import Source
 from app.state import ServiceState
 from app.web.reachability import Check, Reachability, directory_check
+from app.web.shared import per_app
 
 PROBE_TIMEOUT_SECONDS = 3.0
-_CREATE = threading.Lock()
 
 
 def _checks(state: ServiceState) -> dict[str, Check]:
@@ -31,13 +29,12 @@ def _checks(state: ServiceState) -> dict[str, Check]:
 
 def reachability(request: Request, state: ServiceState) -> Reachability:
     """The application's probes of its sources (created on first use, shared afterwards)."""
-    with _CREATE:
-        probes = getattr(request.app.state, "web_reachability", None)
-        if probes is None:
-            probes = Reachability(
-                _checks(state),
-                timeout_seconds=PROBE_TIMEOUT_SECONDS,
-                secrets=configured_secrets(state.settings),
-            )
-            request.app.state.web_reachability = probes
-    return probes
+    return per_app(
+        request,
+        "web_reachability",
+        lambda: Reachability(
+            _checks(state),
+            timeout_seconds=PROBE_TIMEOUT_SECONDS,
+            secrets=configured_secrets(state.settings),
+        ),
+    )

@@ -3,9 +3,9 @@ every page carries (session cookie, CSP that allows nothing but this server)."""
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -14,6 +14,7 @@ from app.timeutil import utcnow
 from app.web.auth import CSRF_HEADER, Viewer
 from app.web.session import COOKIE_NAME, MAX_AGE_SECONDS, encode_session
 
+R = TypeVar("R", bound=Response)
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -56,7 +57,7 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def finish(request: Request, response: HTMLResponse, seen: Viewer | None) -> HTMLResponse:
+def finish(request: Request, response: R, seen: Viewer | None) -> R:
     """Security headers, and the session cookie when this request started the session."""
     response.headers.update(SECURITY_HEADERS)
     if seen is not None and seen.session.fresh:

@@ -13,8 +13,16 @@ from sqlmodel import col, select
 from app.api import runs as runs_api
 from app.db import session_scope
 from app.models import Run, RunEvent, Stage, StageStatus, State
+from app.reports import run_listing
 
 ALL_RUNS = [*range(100, 112), 120]
+
+
+@pytest.fixture(params=[run_listing.WINDOW, 1, 3], ids=["window-default", "window-1", "window-3"])
+def windowed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Listings must not depend on how many keys each scanning window covers."""
+    monkeypatch.setattr(run_listing, "WINDOW", request.param)
+    return int(request.param)
 
 
 @pytest.fixture
@@ -29,40 +37,44 @@ def numbers(client: TestClient, query: str = "") -> list[int]:
     return [item["run_number"] for item in response.json()["items"]]
 
 
-def test_lists_every_known_run_ascending(seeded: TestClient) -> None:
+def test_lists_every_known_run_ascending(seeded: TestClient, windowed: int) -> None:
     assert numbers(seeded) == ALL_RUNS
     item = seeded.get("/api/runs?runs=111").json()["items"][0]
     assert item["on_filesystem"] is False and item["readiness"] is None
     assert item["stages"]["migrate"]["state"] == "failed" and "import" not in item["stages"]
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("state=failed", [105, 111]),
-        ("state=failed&state=retry", [105, 106, 111]),
-        ("stage=import&state=retry", [106]),
-        ("stage=import&state=failed", []),
-        ("stage=migrate", [*range(100, 106), 111]),
-        ("error_kind=fhicl", [106]),
-        ("stage=migrate&error_kind=fhicl", []),
-        ("q=LASER", [106]),
-        ("q=502", [105]),
-        ("q=0%25 b", [106]),
-        ("q=p_ysics", []),
-        ("runs=100-102,110%2B", [100, 101, 102, 110, 111, 120]),
-        ("runs=last 3", [110, 111, 120]),
-        ("runs=last 3&state=failed", [111]),
-        ("readiness=in_progress", [109]),
-        ("excluded=true", [120]),
-        ("excluded=false&runs=105-200", [*range(105, 112)]),
-    ],
-)
-def test_filters(seeded: TestClient, query: str, expected: list[int]) -> None:
-    assert numbers(seeded, query) == expected
+FILTERS = [
+    ("state=failed", [105, 111]),
+    ("state=failed&state=retry", [105, 106, 111]),
+    ("stage=import&state=retry", [106]),
+    ("stage=import&state=failed", []),
+    ("stage=migrate", [*range(100, 106), 111]),
+    ("error_kind=fhicl", [106]),
+    ("stage=migrate&error_kind=fhicl", []),
+    ("q=LASER", [106]),
+    ("q=502", [105]),
+    ("q=0%25 b", [106]),
+    ("q=p_ysics", []),
+    ("runs=100-102,110%2B", [100, 101, 102, 110, 111, 120]),
+    ("runs=last 3", [110, 111, 120]),
+    ("runs=last 3&state=failed", [111]),
+    ("runs=last 3&after=110", [111, 120]),
+    ("runs=last 500", ALL_RUNS),
+    ("runs=104-106,109&after=104", [105, 106, 109]),
+    ("runs=1-99,500%2B", []),
+    ("readiness=in_progress", [109]),
+    ("excluded=true", [120]),
+    ("excluded=false&runs=105-200", [*range(105, 112)]),
+]
 
 
-def test_keyset_pages_follow_next_links(seeded: TestClient) -> None:
+def test_filters(seeded: TestClient, windowed: int) -> None:
+    for query, expected in FILTERS:
+        assert numbers(seeded, query) == expected, query
+
+
+def test_keyset_pages_follow_next_links(seeded: TestClient, windowed: int) -> None:
     seen: list[int] = []
     url: str | None = "/api/runs?limit=4&excluded=false"
     pages = 0

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.fhicl.pairs import Pairs
+from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.fsio import TEMP_PREFIX
 from app.stores.artdaqdb.index import (
     EMPTY_INDEX_TEXT,
@@ -18,6 +19,7 @@ from app.stores.artdaqdb.index import (
     entry_for,
     invariant_problems,
     parse_index,
+    render_index,
 )
 from app.stores.artdaqdb.rebuild import rebuild_indexes
 from app.stores.artdaqdb.results import Outcome
@@ -174,3 +176,17 @@ def test_listing_100000_runs_reads_only_the_index(store, db_root: Path) -> None:
     listing = store.list_runs()
     assert listing.runs == (1, *runs)
     assert [anomaly.split("'")[1] for anomaly in listing.anomalies] == ["0", "0012", "abc"]
+
+
+@pytest.mark.parametrize("bad", [None, True, 7, ["nested"]])
+def test_index_writer_refuses_anything_but_string_lists(bad: object) -> None:
+    index = empty_index()
+    index["runs.name"]["1"] = ["a" * 24, bad]
+    with pytest.raises(DialectError, match=r"runs\.name"):
+        render_index(index)
+    index = empty_index()
+    index["ouid"] = ["a" * 24]
+    assert render_index(index) == (
+        '{"ouid":["aaaaaaaaaaaaaaaaaaaaaaaa"],"version":{},"configurations.name":{},'
+        '"entities.name":{},"aliases.active.name":{},"runs.name":{},"configurations.assigned":{}}'
+    )

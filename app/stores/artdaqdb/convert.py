@@ -4,6 +4,8 @@ The store must accept every file of a run, so a file the parser rejects is still
 the `archiver_parse_error` placeholder of artdaqdb.md §11.2, and the raw block keeps its bytes.
 """
 
+import re
+
 from app.fhicl.dbjson import fhicl_to_document
 from app.fhicl.errors import FhiclError
 from app.fhicl.pairs import Pairs
@@ -11,6 +13,7 @@ from app.stores.artdaqdb.conversion import Conversion
 from app.stores.artdaqdb.dialect import ascii_only
 
 PARSE_ERROR_KEY = "archiver_parse_error"
+_IN_DIALECT = re.compile(rb"[\t\n\r\x08\x0c\x20-\x7e]*")
 _MAX_ERROR_LENGTH = 240
 
 
@@ -52,6 +55,9 @@ def convert_source(source: bytes, name: str) -> Conversion:
         message, _ = ascii_only(str(exc) or type(exc).__name__)
         message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
         return Conversion(placeholder_document(message), no_comments(), parse_error=message)
+    comments = list(converted.comments) or no_comments()
+    if _IN_DIALECT.fullmatch(source):  # every stored string comes from the source: nothing to fix
+        return Conversion(converted.document, comments)
     document, doc_changed = ascii_only(converted.document)
-    comments, comments_changed = ascii_only(list(converted.comments) or no_comments())
+    comments, comments_changed = ascii_only(comments)
     return Conversion(document, comments, ascii_replaced=doc_changed or comments_changed)

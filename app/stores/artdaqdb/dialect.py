@@ -82,11 +82,72 @@ def _encode(value: Any, path: str) -> Iterator[str]:
         raise DialectError(f"{path}: cannot serialise a {type(value).__name__}")
 
 
+class _Object(dict):  # type: ignore[type-arg]
+    """Hands an ordered list of pairs, duplicate keys included, to the C JSON encoder.
+
+    The encoder asks a dict subclass for `items()`; the one placeholder entry only keeps it from
+    taking the empty-object shortcut.
+    """
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__({"": None} if pairs else {})
+        self._pairs = pairs
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return self._pairs
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise TypeError(f"object key {key!r} is not a string")
+    return key
+
+
+def _shadow(value: Any) -> Any:
+    """The encoder's view of `value`; None is refused here (the dialect has no null)."""
+    if isinstance(value, Pairs):
+        return _Object(
+            [(_key(key), item if type(item) is str else _shadow(item)) for key, item in value]
+        )
+    if isinstance(value, dict):
+        return _Object([(_key(key), _shadow(item)) for key, item in value.items()])
+    if isinstance(value, list | tuple):
+        return [item if type(item) is str else _shadow(item) for item in value]
+    if value is None:
+        raise TypeError("null")
+    return value
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NULL = re.compile(r"\bnull\b")
+_NEEDS_CLEANING = re.compile(r"[^\t\n\r\x20-\x7e]|\\u")
+
+
+def _fast_text(obj: Any) -> str:
+    """Compact JSON of `obj` by the C encoder; non-ASCII is left as is for the checks."""
+    return json.dumps(
+        _shadow(obj),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+        check_circular=False,
+    )
+
+
 def dumps(obj: Pairs | dict[str, Any]) -> str:
-    """Serialise a top-level object compactly; raise DialectError if any rule of §4 is broken."""
+    """Serialise a top-level object compactly; raise DialectError if any rule of §4 is broken.
+
+    The C encoder writes the text; only a document that breaks a rule (null, a non-string key,
+    NaN, an unsupported type) is walked again in Python, to name the offending path.
+    """
     if not isinstance(obj, Pairs | dict):
         raise DialectError("the top level of a document must be an object")
-    text = "".join(_encode(obj, "$"))
+    try:
+        text = _fast_text(obj)
+    except (TypeError, ValueError):
+        text = "".join(_encode(obj, "$"))  # raises DialectError naming the offending path
     check_text(text)
     return text
 
@@ -120,7 +181,7 @@ def loads(text: str) -> Pairs:
         raise DialectError(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(obj, Pairs):
         raise DialectError("the top level is not an object")
-    null_at = _find_null(obj, "$")
+    null_at = _find_null(obj, "$") if _NULL.search(_STRING.sub("", text)) else None
     if null_at:
         raise DialectError(f"{null_at}: null is not part of the dialect")
     return obj
@@ -142,7 +203,23 @@ def loads_first_object(text: str) -> tuple[Pairs, str]:
 
 
 def ascii_only(value: Any) -> tuple[Any, bool]:
-    """Replace every character the dialect cannot carry with `.` (§4 rule 4), in keys too."""
+    """Replace every character the dialect cannot carry with `.` (§4 rule 4), in keys too.
+
+    Most documents are plain ASCII: one pass of the C encoder tells, and they are returned as is.
+    """
+    if isinstance(value, Pairs | list) and not _needs_cleaning(value):
+        return value, False
+    return _ascii_only(value)
+
+
+def _needs_cleaning(value: Any) -> bool:
+    try:
+        return bool(_NEEDS_CLEANING.search(_fast_text(value)))
+    except (TypeError, ValueError):
+        return True
+
+
+def _ascii_only(value: Any) -> tuple[Any, bool]:
     if isinstance(value, str):
         cleaned = _OFF_DIALECT.sub(".", value)
         return cleaned, cleaned != value
@@ -150,12 +227,12 @@ def ascii_only(value: Any) -> tuple[Any, bool]:
         changed = False
         out = Pairs()
         for key, item in value:
-            new_key, key_changed = ascii_only(key)
-            new_item, item_changed = ascii_only(item)
+            new_key, key_changed = _ascii_only(key)
+            new_item, item_changed = _ascii_only(item)
             changed = changed or key_changed or item_changed
             out.append((new_key, new_item))
         return out, changed
     if isinstance(value, list):
-        items = [ascii_only(item) for item in value]
+        items = [_ascii_only(item) for item in value]
         return [item for item, _ in items], any(flag for _, flag in items)
     return value, False

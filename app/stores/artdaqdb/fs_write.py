@@ -28,8 +28,8 @@ from app.stores.artdaqdb.naming import (
     SCHEMA_ENTITY,
     SYSTEM_LAYOUT,
     UPDATE_ENTITY,
+    check_archive_files,
     check_config_name,
-    check_entity,
     check_run,
     check_stored_config_name,
     collection_for,
@@ -244,18 +244,6 @@ def _finish(
     )
 
 
-def _validated_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    for entity, data in files.items():
-        check_entity(entity)
-        if not isinstance(data, bytes):
-            raise TypeError(f"file {entity!r}: content must be bytes")
-    if SCHEMA_ENTITY not in files:
-        raise ValueError("the file set has no 'schema' entity (the archived marker)")
-    if UPDATE_ENTITY in files:
-        raise ValueError(f"{UPDATE_ENTITY!r} belongs to the stop update, not to the archive")
-    return dict(files)
-
-
 def _open(root: Path, uri: str, converter: Converter, run: int) -> tuple[_Context, list[str]]:
     """Prepare the database and read its indexes; return the run's stored configurations."""
     remove_stale_temporaries(root)
@@ -276,7 +264,7 @@ def archive_run(
 ) -> ArchiveResult:
     """§11.3: store every file of the run as `R/C`, completing a partial earlier import."""
     check_config_name(config_name)
-    sources = _validated_files(files)
+    sources = check_archive_files(files)
     ensure_root(root)
     with database_lock(root, exclusive=True):
         context, stored = _open(root, uri, converter, run)

@@ -5,7 +5,7 @@ accept the historical shapes too (`R/Cv1v1` from conftool.py, updates stored und
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 RUN_HISTORY = "RunHistory"
 SYSTEM_LAYOUT = "SystemLayout"
@@ -59,6 +59,19 @@ def check_entity(entity: str) -> str:
             f"entity name {entity!r} must be a file stem of letters, digits and _ . + -"
         )
     return entity
+
+
+def check_archive_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The archive file set (§11.3): valid names and bytes, `schema` in, `RunHistory2` out."""
+    for entity, data in files.items():
+        check_entity(entity)
+        if not isinstance(data, bytes):
+            raise TypeError(f"file {entity!r}: content must be bytes")
+    if SCHEMA_ENTITY not in files:
+        raise ValueError("the file set has no 'schema' entity (the archived marker)")
+    if UPDATE_ENTITY in files:
+        raise ValueError(f"{UPDATE_ENTITY!r} belongs to the stop update, not to the archive")
+    return dict(files)
 
 
 def collection_for(entity: str) -> str:

@@ -25,8 +25,8 @@ from app.stores.artdaqdb.naming import (
     SCHEMA_ENTITY,
     SYSTEM_LAYOUT,
     UPDATE_ENTITY,
+    check_archive_files,
     check_config_name,
-    check_entity,
     check_run,
     check_stored_config_name,
     collection_for,
@@ -508,18 +508,12 @@ class ToolsStore:
 
 
 def _checked_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """Entities bulkloader can store without renaming them (§9.1 path rules)."""
-    for entity, data in files.items():
-        check_entity(entity)
-        if not isinstance(data, bytes):
-            raise TypeError(f"file {entity!r}: content must be bytes")
+    """The archive file set, minus names bulkloader's path rules would mis-file (§9.1)."""
+    sources = check_archive_files(files)
+    for entity in sources:
         if ".fcl" in entity or (entity != SCHEMA_ENTITY and entity.endswith(SCHEMA_ENTITY)):
             raise ValueError(f"entity {entity!r} would be mis-filed by bulkloader's path rules")
-    if SCHEMA_ENTITY not in files:
-        raise ValueError("the file set has no 'schema' entity (the archived marker)")
-    if UPDATE_ENTITY in files:
-        raise ValueError(f"{UPDATE_ENTITY!r} belongs to the stop update, not to the archive")
-    return dict(files)
+    return sources
 
 
 def _entity_result(

@@ -1,0 +1,87 @@
+"""The dashboard on the test ledger without background work, and an operator signed in."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web_support import UCON_PASSWORD, MakeClient, ledger, seed_every_state, web_settings
+
+from app.config import Settings
+from app.demo import DEMO_SCHEMA
+from app.main import create_app
+from app.pipeline.context import PipelineContext
+from app.runrecords.sample import write_sample_records
+from app.ucondb_server.runner import RunningServer, serve_in_background
+from app.ucondb_server.state import make_state
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, db_url: str) -> Iterator[MakeClient]:
+    """Start the app (lifespan: migrations) with the given settings; stopped after the test."""
+    clients: list[TestClient] = []
+
+    def start(**options: object) -> TestClient:
+        client = TestClient(create_app(web_settings(tmp_path, db_url, **options),
+                                       background=False))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def seeded(client: TestClient) -> TestClient:
+    seed_every_state(ledger(client))
+    return client
+
+
+@dataclass
+class ArchiveSetup:
+    """Real stores for a dashboard: sample records, a filesystemdb, the UconDB stand-in."""
+
+    settings: Settings
+    runs: list[int]
+    ucondb: RunningServer
+
+
+@dataclass
+class Archive:
+    """The dashboard (under TestClient) over an `ArchiveSetup`."""
+
+    client: TestClient
+    runs: list[int]
+
+    @property
+    def context(self) -> PipelineContext:
+        return self.client.app.state.service.runner.ctx  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def archive_setup(tmp_path: Path, db_url: str) -> Iterator[ArchiveSetup]:
+    """Four finished sample runs and one still running; nothing archived yet (the UconDB
+    stand-in is a test double: the real server cannot run here)."""
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "schema.fcl").write_text(DEMO_SCHEMA)
+    runs = write_sample_records(tmp_path / "records", runs=5, running=1, seed=11)
+    state = make_state(folders=["run_records"], users={"writer": UCON_PASSWORD}, seed=5)
+    with serve_in_background(state) as server:
+        settings = web_settings(
+            tmp_path, db_url, ucon_url=server.base_url, scanner={"settle_seconds": 0}
+        )
+        yield ArchiveSetup(settings, runs, server)
+
+
+@pytest.fixture
+def archive(archive_setup: ArchiveSetup) -> Iterator[Archive]:
+    with TestClient(create_app(archive_setup.settings, background=False)) as client:
+        yield Archive(client, archive_setup.runs)
