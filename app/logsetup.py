@@ -3,7 +3,9 @@
 import json
 import logging
 import logging.handlers
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,33 +29,50 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
-class SizeAndAgeRotatingHandler(logging.handlers.RotatingFileHandler):
-    """Rotates when the file exceeds max_bytes or its first record is older than max_age."""
+_STAMP = re.compile(rb"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})")
 
-    def __init__(self, filename: Path, *, max_bytes: int, backup_count: int, max_age_s: float):
+
+class SizeAndAgeRotatingHandler(logging.handlers.RotatingFileHandler):
+    """Rotates when the file exceeds max_bytes or its first record is older than max_age.
+
+    The age is that of the file's first line (not its mtime or ctime, which every write
+    refreshes: the legacy tool's age rotation never fired on an active log).
+    """
+
+    def __init__(
+        self,
+        filename: Path,
+        *,
+        max_bytes: int,
+        backup_count: int,
+        max_age_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__(filename, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
         self.max_age_s = max_age_s
-        self.opened_at = self._first_write_time(filename)
+        self.clock = clock
+        self.started_at = self._first_record_time(filename)
 
-    @staticmethod
-    def _first_write_time(filename: Path) -> float:
+    def _first_record_time(self, filename: Path) -> float:
         try:
-            return (
-                filename.stat().st_mtime
-                if filename.stat().st_size == 0
-                else (filename.stat().st_ctime)
-            )
+            with filename.open("rb") as handle:
+                head = handle.read(200)
         except OSError:
-            return time.time()
+            return self.clock()
+        found = _STAMP.search(head)
+        if not found:
+            return self.clock()
+        stamp = f"{found.group(1).decode()} {found.group(2).decode()}"
+        return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:
-        if time.time() - self.opened_at >= self.max_age_s:
+        if self.clock() - self.started_at >= self.max_age_s:
             return True
         return bool(super().shouldRollover(record))
 
     def doRollover(self) -> None:
         super().doRollover()
-        self.opened_at = time.time()
+        self.started_at = self.clock()
 
 
 def configure_logging(

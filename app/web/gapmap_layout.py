@@ -78,11 +78,14 @@ def segments(counts: dict[str, int], height: float = INNER_H) -> list[Segment]:
     heights = [max(MIN_SLIVER, height * count / total) for _, count in present]
     largest = heights.index(max(heights))
     heights[largest] -= sum(heights) - height
-    bands, top = [], 0.0
-    for (state, _), band in zip(present, heights, strict=True):
-        bands.append(Segment(state, round(top, 2), round(band, 2)))
-        top += band
-    return bands
+    edges = [0.0]
+    for band in heights:
+        edges.append(round(edges[-1] + band, 2))
+    edges[-1] = height
+    return [
+        Segment(state, edges[i], round(edges[i + 1] - edges[i], 2))
+        for i, (state, _) in enumerate(present)
+    ]
 
 
 def _href(cell: Cell, base: str) -> str:
