@@ -5,11 +5,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from app.cli.common import EXIT_FAILED, settings_or_exit
-from app.cli.serve import StopCleanlyServer
-from app.db import LedgerLockedError, lock_sqlite_ledger
+from app.cli.serve import run_service
 from app.demo import DEMO_FOLDER, DEMO_USER, prepare_demo, running_runs
 from app.logsetup import configure_logging
 from app.runrecords.sample import stop_run
@@ -36,13 +34,6 @@ def register(cli: typer.Typer) -> None:
         )
         settings = settings_or_exit(config)
         configure_logging(settings)
-        try:
-            lock = lock_sqlite_ledger(str(settings.database.url))
-        except LedgerLockedError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-        from app.main import create_app
-
         state = make_state(
             data_path=directory.resolve() / "ucondb.sqlite3",
             folders=[DEMO_FOLDER],
@@ -57,14 +48,7 @@ def register(cli: typer.Typer) -> None:
                 typer.echo(
                     f"Run {run} is still running; end it with:  rra stop-sample-run {records} {run}"
                 )
-            server = StopCleanlyServer(
-                uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-            )
-            try:
-                server.run()
-            finally:
-                if lock is not None:
-                    lock.close()
+            run_service(settings, host="127.0.0.1", port=port)
 
     @cli.command("stop-sample-run")
     def stop_sample_run(

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from app.cli.common import EXIT_FAILED, ConfigOption, settings_or_exit
+from app.config import Settings
 from app.db import LedgerLockedError, lock_sqlite_ledger
 from app.logsetup import configure_logging
 
@@ -37,6 +38,34 @@ class StopCleanlyServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def run_service(settings: Settings, *, host: str, port: int) -> None:
+    """Serve until SIGTERM/SIGINT, holding the SQLite ledger's single-instance lock; exit 1
+    when another instance owns the ledger or the server could not start."""
+    from app.main import create_app
+
+    try:
+        lock = lock_sqlite_ledger(str(settings.database.url))
+    except LedgerLockedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    server = StopCleanlyServer(
+        uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=int(settings.service.shutdown_grace_seconds),
+        )
+    )
+    try:
+        server.run()
+    finally:
+        if lock is not None:
+            lock.close()
+    if not server.started:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def register(cli: typer.Typer) -> None:
     """Add `rra serve` to the command line."""
 
@@ -47,28 +76,10 @@ def register(cli: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default: service.port)."),
     ) -> None:
         """Run the archiver service: REST API, dashboard, scheduler. SIGTERM/SIGINT stop it."""
-        from app.main import create_app
-
         settings = settings_or_exit(config)
         configure_logging(settings)
-        try:
-            lock = lock_sqlite_ledger(str(settings.database.url))
-        except LedgerLockedError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-        server = StopCleanlyServer(
-            uvicorn.Config(
-                create_app(settings),
-                host=host or settings.service.host,
-                port=port if port is not None else settings.service.port,
-                log_config=None,
-                timeout_graceful_shutdown=int(settings.service.shutdown_grace_seconds),
-            )
+        run_service(
+            settings,
+            host=host or settings.service.host,
+            port=port if port is not None else settings.service.port,
         )
-        try:
-            server.run()
-        finally:
-            if lock is not None:
-                lock.close()
-        if not server.started:
-            raise typer.Exit(EXIT_FAILED)

@@ -10,6 +10,7 @@ reports compute gaps of every source in SQL.
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
@@ -63,21 +64,19 @@ def replace_store_listing(session: Session, store: str, runs: Iterable[int]) -> 
         session.execute(insert(StoreRun), batch)
 
 
+def _queue(session: Session, row: StageStatus, message: str, now: datetime) -> None:
+    transition(
+        session, row, State.PENDING, actor=ACTOR, now=now, next_attempt_at=now, message=message
+    )
+
+
 def _reconcile_stage(session: Session, stage: Stage, held: set[int]) -> StageDrift:
     drift = StageDrift()
     now = utcnow()
     rows = _rows(session, stage)
     for run, row in rows.items():
         if row.state == State.DONE and run not in held:
-            transition(
-                session,
-                row,
-                State.PENDING,
-                actor=ACTOR,
-                now=now,
-                next_attempt_at=now,
-                message=f"no longer in {STORE_OF_STAGE[stage]}; queued again",
-            )
+            _queue(session, row, f"no longer in {STORE_OF_STAGE[stage]}; queued again", now)
             drift.vanished.append(run)
     ready = set(
         session.exec(
@@ -101,15 +100,7 @@ def _reconcile_stage(session: Session, stage: Stage, held: set[int]) -> StageDri
             continue
         row = row or get_or_create(session, run, stage, actor=ACTOR)
         if row.state in _QUEUEABLE:
-            transition(
-                session,
-                row,
-                State.PENDING,
-                actor=ACTOR,
-                now=now,
-                next_attempt_at=now,
-                message=f"found in {STORE_OF_STAGE[stage]}; queued to verify it",
-            )
+            _queue(session, row, f"found in {STORE_OF_STAGE[stage]}; queued to verify it", now)
             drift.requeued.append(run)
     return drift
 

@@ -14,7 +14,7 @@ from app.web.gapmap import URGENCY, Cell, GapMap
 CELL_W = 20
 CELL_H = 16
 INNER_H = CELL_H - 2
-MIN_SLIVER = 1.5
+MIN_SLIVER = 2.5
 LINE_GAP = 10
 LABEL_W = 130
 
@@ -72,10 +72,11 @@ def _title(cell: Cell, stage: Stage) -> str:
 
 def segments(counts: dict[str, int], height: float = INNER_H) -> list[Segment]:
     """The cell's states stacked most urgent first, heights proportional to their counts,
-    each at least MIN_SLIVER tall (the largest band gives up the difference)."""
+    each at least MIN_SLIVER tall when they fit (the largest band gives up the difference)."""
     present = [(state, counts[state]) for state in URGENCY if counts.get(state)]
     total = sum(count for _, count in present)
-    heights = [max(MIN_SLIVER, height * count / total) for _, count in present]
+    floor = min(MIN_SLIVER, height / len(present))
+    heights = [max(floor, height * count / total) for _, count in present]
     largest = heights.index(max(heights))
     heights[largest] -= sum(heights) - height
     edges = [0.0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from app.pipeline.blob import BlobError, UnpackedBlob, compare, pack, unpack
+from app.pipeline.context import PipelineContext
 from app.redact import redact
 from app.stores.artdaqdb.backend import ArtdaqStore
 from app.stores.artdaqdb.results import ExportResult
@@ -122,3 +123,63 @@ def compare_stores(run: int, export: ExportResult, blob: ArchivedBlob) -> Compar
     files += [FileDiff(name, "missing", [], False) for name in difference.missing]
     files += [FileDiff(name, "extra", [], False) for name in difference.extra]
     return Comparison(False, False, None, files)
+
+
+def compare_run(
+    ctx: PipelineContext, run: int, config_name: str | None, secrets: list[str | None]
+) -> tuple[Comparison | None, str | None]:
+    """Fetch both stores' copies of the run and compare them; or say why that cannot be done."""
+    if not config_name:
+        return None, "the run has not been imported, so there is nothing to compare"
+    export = fetch(lambda: exported(ctx.store, run, config_name), secrets)
+    if export.value is None:
+        return None, f"artdaq_database: {export.error}"
+    blob = fetch(lambda: archived(ctx.ucondb, run), secrets)
+    if blob.error:
+        return None, f"UconDB: {blob.error}"
+    if blob.value is None:
+        return None, "UconDB holds nothing for this run yet"
+    export_files, stored = export.value, blob.value
+    compared = fetch(lambda: compare_stores(run, export_files, stored), secrets)
+    if compared.value is None:
+        return None, f"cannot re-pack the export: {compared.error}"
+    return compared.value, None
+
+
+class FileUnavailableError(LookupError):
+    """A store cannot show the file: `unreachable` says whether the store failed (vs. absent)."""
+
+    def __init__(self, message: str, *, unreachable: bool) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+def store_file(
+    ctx: PipelineContext,
+    run: int,
+    *,
+    source: str,
+    name: str,
+    config_name: str | None,
+    secrets: list[str | None],
+) -> bytes:
+    """One file of the run from the artdaq_database export or the unpacked UconDB blob."""
+    files: dict[str, bytes] = {}
+    if source == "artdaqdb":
+        if not config_name:
+            raise FileUnavailableError(f"run {run} is not imported", unreachable=False)
+        export = fetch(lambda: exported(ctx.store, run, config_name), secrets)
+        if export.value is None:
+            raise FileUnavailableError(f"artdaq_database: {export.error}", unreachable=True)
+        files = export.value.files
+    else:
+        blob = fetch(lambda: archived(ctx.ucondb, run), secrets)
+        if blob.error:
+            raise FileUnavailableError(f"UconDB: {blob.error}", unreachable=True)
+        if blob.value is not None and blob.value.unpacked is not None:
+            files = dict(blob.value.unpacked.files)
+    if name not in files:
+        raise FileUnavailableError(
+            f"run {run}: {source} holds no file named {name!r}", unreachable=False
+        )
+    return files[name]

@@ -13,7 +13,15 @@ from app.reports.run_listing import RunDetailPublic, run_detail, runs_page
 from app.runranges import MAX_RUN, RangeSyntaxError
 from app.web.auth import Reader, Viewer
 from app.web.errors import HtmlErrorRoute
-from app.web.run_files import archived, as_text, compare_stores, exported, fetch
+from app.web.run_files import (
+    FileUnavailableError,
+    archived,
+    as_text,
+    compare_run,
+    exported,
+    fetch,
+    store_file,
+)
 from app.web.run_query import PAGE_SIZES, RunQueryParams
 from app.web.templating import finish, is_htmx, render
 
@@ -147,26 +155,10 @@ def run_diff(
 ) -> HTMLResponse:
     """artdaq_database against UconDB: identical, stamp only, or file by file."""
     detail = _detail(state, session, run)
-    config_name = _config_name(detail)
-    secrets = configured_secrets(state.settings)
-    context: dict[str, Any] = {"run": detail, "problem": None, "comparison": None}
-    if not config_name:
-        context["problem"] = "the run has not been imported, so there is nothing to compare"
-        return _part(request, seen, "diff", context)
-    ctx = state.runner.ctx
-    export = fetch(lambda: exported(ctx.store, run, config_name), secrets)
-    blob = fetch(lambda: archived(ctx.ucondb, run), secrets)
-    if export.error or export.value is None:
-        context["problem"] = f"artdaq_database: {export.error}"
-    elif blob.error:
-        context["problem"] = f"UconDB: {blob.error}"
-    elif blob.value is None:
-        context["problem"] = "UconDB holds nothing for this run yet"
-    else:
-        export_files, stored = export.value, blob.value
-        compared = fetch(lambda: compare_stores(run, export_files, stored), secrets)
-        context["comparison"] = compared.value
-        context["problem"] = compared.error and f"cannot re-pack the export: {compared.error}"
+    comparison, problem = compare_run(
+        state.runner.ctx, run, _config_name(detail), configured_secrets(state.settings)
+    )
+    context = {"run": detail, "problem": problem, "comparison": comparison}
     return _part(request, seen, "diff", context)
 
 
@@ -182,28 +174,19 @@ def run_file(
 ) -> HTMLResponse:
     """One file of the run as artdaq_database exports it or as the UconDB blob holds it."""
     detail = _detail(state, session, run)
-    secrets = configured_secrets(state.settings)
-    ctx = state.runner.ctx
-    files: dict[str, bytes] = {}
-    if source == "artdaqdb":
-        config_name = _config_name(detail)
-        if not config_name:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run} is not imported")
-        export = fetch(lambda: exported(ctx.store, run, config_name), secrets)
-        if export.error or export.value is None:
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"artdaq_database: {export.error}")
-        files = export.value.files
-    else:
-        blob = fetch(lambda: archived(ctx.ucondb, run), secrets)
-        if blob.error:
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"UconDB: {blob.error}")
-        if blob.value is not None and blob.value.unpacked is not None:
-            files = dict(blob.value.unpacked.files)
-    if name not in files:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"run {run}: {source} holds no file named {name!r}"
+    try:
+        content = store_file(
+            state.runner.ctx,
+            run,
+            source=source,
+            name=name,
+            config_name=_config_name(detail),
+            secrets=configured_secrets(state.settings),
         )
-    text, cut = as_text(files[name])
+    except FileUnavailableError as exc:
+        code = status.HTTP_502_BAD_GATEWAY if exc.unreachable else status.HTTP_404_NOT_FOUND
+        raise HTTPException(code, str(exc)) from None
+    text, cut = as_text(content)
     return render(
         request,
         seen,
@@ -212,7 +195,7 @@ def run_file(
             "run": detail,
             "source": source,
             "name": name,
-            "size": len(files[name]),
+            "size": len(content),
             "text": text,
             "cut": cut,
         },

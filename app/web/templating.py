@@ -89,6 +89,7 @@ def render(
         "version": __version__,
         "now": utcnow(),
         "path": request.url.path,
+        "htmx": is_htmx(request),
     }
     response = TEMPLATES.TemplateResponse(
         request, name, {**common, **context}, status_code=status_code

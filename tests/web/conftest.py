@@ -23,8 +23,7 @@ def make_client(tmp_path: Path, db_url: str) -> Iterator[MakeClient]:
     clients: list[TestClient] = []
 
     def start(**options: object) -> TestClient:
-        client = TestClient(create_app(web_settings(tmp_path, db_url, **options),
-                                       background=False))
+        client = TestClient(create_app(web_settings(tmp_path, db_url, **options), background=False))
         client.__enter__()
         clients.append(client)
         return client

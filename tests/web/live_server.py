@@ -15,8 +15,9 @@ START_TIMEOUT_SECONDS = 15.0
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` (lifespan included) until the block ends; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

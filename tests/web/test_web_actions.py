@@ -62,8 +62,9 @@ def test_a_forged_session_cookie_is_an_anonymous_session(seeded: TestClient) -> 
     value = seeded.cookies[COOKIE_NAME]
     payload, signature = value.split(".")
     seeded.cookies.set(COOKIE_NAME, f"{payload}.{signature[:-2]}AA")
-    response = seeded.post("/failures/action", data={"csrf": csrf, "item": "105:migrate",
-                                                     "action": "retry"})
+    response = seeded.post(
+        "/failures/action", data={"csrf": csrf, "item": "105:migrate", "action": "retry"}
+    )
     assert response.status_code == 403
     assert state_of(seeded, 105, Stage.MIGRATE) is State.FAILED
 
@@ -86,7 +87,9 @@ def test_retry_one_row_changes_its_state_and_names_the_operator(seeded: TestClie
     assert state_of(seeded, 105, Stage.MIGRATE) is State.PENDING
     with session_scope(ledger(seeded)) as session:
         event = session.exec(
-            select(RunEvent).where(col(RunEvent.run_number) == 105).order_by(col(RunEvent.id).desc())
+            select(RunEvent)
+            .where(col(RunEvent.run_number) == 105)
+            .order_by(col(RunEvent.id).desc())
         ).first()
         assert event is not None and (event.actor, event.to_state) == ("alice", "pending")
         assert event.message == "server is back"
@@ -141,7 +144,9 @@ def test_read_scope_signs_in_but_stays_read_only(seeded: TestClient) -> None:
     html = seeded.get("/failures").text
     assert "viewer has scope “read”" in section(html, data_testid="read-only")
     assert "Retry" not in section(html, data_testid="failures")
-    response = seeded.post("/failures/action", data={"csrf": csrf, "row_action": "retry 105:migrate"})
+    response = seeded.post(
+        "/failures/action", data={"csrf": csrf, "row_action": "retry 105:migrate"}
+    )
     assert response.status_code == 403 and "this needs &#39;operate&#39;" in response.text
 
 

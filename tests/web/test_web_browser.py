@@ -139,9 +139,7 @@ def test_gap_map_click_zooms_then_opens_the_run(browser: Browser, live: Live) ->
     expect(page.locator('[data-stage="import"]').first).to_contain_text("run 106: <b>bad</b>")
 
 
-def test_logged_out_user_has_no_actions_and_forged_posts_fail(
-    browser: Browser, live: Live
-) -> None:
+def test_logged_out_user_has_no_actions_and_forged_posts_fail(browser: Browser, live: Live) -> None:
     page = open_page(browser, live.base)
     page.goto(f"{live.base}/failures")
     expect(page.locator('tr[data-row="105:migrate"]')).to_be_visible()

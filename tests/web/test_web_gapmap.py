@@ -82,7 +82,7 @@ def test_a_rare_state_stays_visible_without_painting_the_whole_cell() -> None:
     assert [b.state for b in bands] == ["failed", "done"]
     assert bands[0].height == MIN_SLIVER and bands[1].height == 14 - MIN_SLIVER
     assert (bands[0].top, bands[1].top) == (0, MIN_SLIVER)
-    even = segments({"done": 5, "absent": 5, "retry": 10}, height=14)
-    assert [(b.state, b.height) for b in even] == [("retry", 7), ("absent", 3.5), ("done", 3.5)]
+    even = segments({"done": 5, "absent": 5, "retry": 10}, height=20)
+    assert [(b.state, b.height) for b in even] == [("retry", 10), ("absent", 5), ("done", 5)]
     many = segments({s: 1 for s in URGENCY}, height=14)
-    assert many[-1].top + many[-1].height == 14 and all(b.height >= MIN_SLIVER for b in many)
+    assert many[-1].top + many[-1].height == 14 and all(b.height >= 1.5 for b in many)

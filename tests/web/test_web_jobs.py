@@ -33,7 +33,8 @@ def test_import_job_runs_to_completion_with_progress(archive: Archive) -> None:
     client = archive.client
     csrf = sign_in(client, token(ledger(client), "alice", TokenScope.OPERATE))
     response = client.post(
-        "/jobs", data={"csrf": csrf, "kind": "run", "mode": "full", "runs": "1000-1003"},
+        "/jobs",
+        data={"csrf": csrf, "kind": "run", "mode": "full", "runs": "1000-1003"},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200

@@ -81,8 +81,10 @@ def test_overview_liveness_backlog_and_recommendations(seeded: TestClient) -> No
 
 def test_overview_rate_counts_done_rows_of_the_last_day(seeded: TestClient) -> None:
     html = seeded.get("/").text
-    rates = {stage: html.split(f'<div class="rate" data-stage="{stage}">')[1] for stage in
-             ("import", "migrate")}
+    rates = {
+        stage: html.split(f'<div class="rate" data-stage="{stage}">')[1]
+        for stage in ("import", "migrate")
+    }
     assert section(rates["import"], data_figure="last-24h") == "5"
     assert section(rates["migrate"], data_figure="last-7d") == "3"
 

@@ -47,7 +47,7 @@ def test_diff_is_identical_then_shows_a_changed_file(archive: Archive) -> None:
     assert section(same, data_testid="diff-outcome").startswith("Identical")
 
     stored = unpack(archive.context.ucondb.download(run) or b"")
-    name, content = next((n, c) for n, c in stored.files if n.endswith(".fcl"))
+    name = next(n for n, _ in stored.files if n.endswith(".fcl"))
     altered = [(n, c + b"# edited by hand\n" if n == name else c) for n, c in stored.files]
     tampered = pack(run, altered, stored.stamp)
     archive.context.ucondb.upload(run, tampered.data, operator_override=True)

@@ -37,19 +37,32 @@ SEEDED: dict[tuple[int, Stage], State] = {
 }
 
 
-def web_settings(root: Path, db_url: str, *, ucon_url: str = "http://127.0.0.1:9/app",
-                 artdaq_uri: str | None = None, read_requires_token: bool = False,
-                 **sections: dict) -> Settings:
+def web_settings(
+    root: Path,
+    db_url: str,
+    *,
+    ucon_url: str = "http://127.0.0.1:9/app",
+    artdaq_uri: str | None = None,
+    read_requires_token: bool = False,
+    **sections: dict,
+) -> Settings:
     """Settings whose secrets are recognisable; stores unreachable unless given."""
     return Settings(
         app={"work_dir": str(root / "work")},
         source_files={"run_records_dir": str(root / "records")},
-        artdaq_db={"database_uri": artdaq_uri or f"filesystemdb://{root / 'db_archive'}",
-                   "fcl_conf_dir": str(root / "conf")},
-        ucon_db={"server_url": ucon_url, "folder_name": "run_records",
-                 "object_name": "configuration", "writer_user": "writer",
-                 "writer_password": UCON_PASSWORD, "timeout_seconds": 5,
-                 "connect_timeout_seconds": 2},
+        artdaq_db={
+            "database_uri": artdaq_uri or f"filesystemdb://{root / 'db_archive'}",
+            "fcl_conf_dir": str(root / "conf"),
+        },
+        ucon_db={
+            "server_url": ucon_url,
+            "folder_name": "run_records",
+            "object_name": "configuration",
+            "writer_user": "writer",
+            "writer_password": UCON_PASSWORD,
+            "timeout_seconds": 5,
+            "connect_timeout_seconds": 2,
+        },
         database={"url": db_url},
         auth={"read_requires_token": read_requires_token},
         **sections,
@@ -66,13 +79,15 @@ def seed_every_state(engine: Engine) -> None:
     now = utcnow()
     with session_scope(engine) as session:
         for number in [*range(100, 104), *range(105, 111), 120]:
-            session.add(Run(
-                run_number=number,
-                readiness=Readiness.IN_PROGRESS if number == 109 else Readiness.READY,
-                config_name="calib_laser" if number == 106 else "physics_std",
-                start_time="Mon Oct 14 10:00:00 UTC 2024",
-                excluded_reason="test pulse run" if number == 120 else None,
-            ))
+            session.add(
+                Run(
+                    run_number=number,
+                    readiness=Readiness.IN_PROGRESS if number == 109 else Readiness.READY,
+                    config_name="calib_laser" if number == 106 else "physics_std",
+                    start_time="Mon Oct 14 10:00:00 UTC 2024",
+                    excluded_reason="test pulse run" if number == 120 else None,
+                )
+            )
         for (number, stage), state in SEEDED.items():
             row = StageStatus(run_number=number, stage=stage, state=state, attempts=0)
             if state is State.DONE:
@@ -80,16 +95,26 @@ def seed_every_state(engine: Engine) -> None:
                 row.attempts = 1
             if state in (State.FAILED, State.RETRY, State.CONFLICT):
                 row.attempts = 3 if state is State.FAILED else 1
-                row.error_kind = {State.FAILED: ErrorKind.UCONDB, State.RETRY: ErrorKind.FHICL,
-                                  State.CONFLICT: ErrorKind.CONFLICT}[state]
+                row.error_kind = {
+                    State.FAILED: ErrorKind.UCONDB,
+                    State.RETRY: ErrorKind.FHICL,
+                    State.CONFLICT: ErrorKind.CONFLICT,
+                }[state]
                 row.last_error = LEAKED if number == 105 else f"run {number}: <b>bad</b> thing"
             if state is State.RETRY:
                 row.next_attempt_at = now + timedelta(minutes=10)
             if state is State.RUNNING:
                 row.lease_owner, row.lease_until = "worker-1", now + timedelta(minutes=5)
             session.add(row)
-        add_event(session, run=105, stage=Stage.MIGRATE, actor="worker-1", message=LEAKED,
-                  from_state="running", to_state="failed")
+        add_event(
+            session,
+            run=105,
+            stage=Stage.MIGRATE,
+            actor="worker-1",
+            message=LEAKED,
+            from_state="running",
+            to_state="failed",
+        )
 
 
 def token(engine: Engine, name: str, scope: TokenScope) -> str:
@@ -106,8 +131,11 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, secret: str) -> str:
     """Sign the client in with `secret`; returns the new session's CSRF token."""
     page = client.get("/login")
-    response = client.post("/login", data={"token": secret, "csrf": csrf_of(page.text),
-                                           "next": "/failures"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"token": secret, "csrf": csrf_of(page.text), "next": "/failures"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/failures").text)
 
@@ -115,8 +143,23 @@ def sign_in(client: TestClient, secret: str) -> str:
 class _Texts(HTMLParser):
     """Collects the text of every element carrying the wanted attributes."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-            "source", "track", "wbr"}
+    VOID = frozenset(
+        (
+            "area",
+            "base",
+            "br",
+            "col",
+            "embed",
+            "hr",
+            "img",
+            "input",
+            "link",
+            "meta",
+            "source",
+            "track",
+            "wbr",
+        )
+    )
 
     def __init__(self, wanted: dict[str, str]) -> None:
         super().__init__()
