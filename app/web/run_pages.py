@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import LedgerSession, Service
+from app.db import session_scope
 from app.models import ErrorKind, Readiness, Stage, State
 from app.reports.redaction import configured_secrets
 from app.reports.run_listing import RunDetailPublic, run_detail, runs_page
@@ -73,10 +74,12 @@ def runs_list(
     )
 
 
-def _detail(state: Service, session: LedgerSession, run: int) -> RunDetailPublic:
-    detail = run_detail(
-        session, run, events_limit=EVENTS_SHOWN, secrets=configured_secrets(state.settings)
-    )
+def _detail(state: Service, run: int) -> RunDetailPublic:
+    """The run from the ledger, in a transaction closed before any slow store I/O."""
+    with session_scope(state.engine) as session:
+        detail = run_detail(
+            session, run, events_limit=EVENTS_SHOWN, secrets=configured_secrets(state.settings)
+        )
     if detail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run} is not in the ledger")
     return detail
@@ -90,11 +93,9 @@ def _config_name(detail: RunDetailPublic) -> str | None:
 
 
 @router.get("/runs/{run}", response_class=HTMLResponse)
-def run_page(
-    request: Request, state: Service, session: LedgerSession, seen: Reader, run: RunNumber
-) -> HTMLResponse:
+def run_page(request: Request, state: Service, seen: Reader, run: RunNumber) -> HTMLResponse:
     """Everything the ledger knows about the run; the stores' copies load below it."""
-    detail = _detail(state, session, run)
+    detail = _detail(state, run)
     return render(request, seen, "run.html", {"run": detail, "config_name": _config_name(detail)})
 
 
@@ -106,11 +107,9 @@ def _part(request: Request, seen: Viewer, name: str, context: dict[str, Any]) ->
 
 
 @router.get("/runs/{run}/artdaqdb", response_class=HTMLResponse)
-def run_artdaqdb(
-    request: Request, state: Service, session: LedgerSession, seen: Reader, run: RunNumber
-) -> HTMLResponse:
+def run_artdaqdb(request: Request, state: Service, seen: Reader, run: RunNumber) -> HTMLResponse:
     """The run's files as artdaq_database exports them (converted FHiCL included)."""
-    detail = _detail(state, session, run)
+    detail = _detail(state, run)
     config_name = _config_name(detail)
     secrets = configured_secrets(state.settings)
     export = (
@@ -124,11 +123,9 @@ def run_artdaqdb(
 
 
 @router.get("/runs/{run}/ucondb", response_class=HTMLResponse)
-def run_ucondb(
-    request: Request, state: Service, session: LedgerSession, seen: Reader, run: RunNumber
-) -> HTMLResponse:
+def run_ucondb(request: Request, state: Service, seen: Reader, run: RunNumber) -> HTMLResponse:
     """The run's blob in UconDB: checksums and the files it unpacks to."""
-    detail = _detail(state, session, run)
+    detail = _detail(state, run)
     blob = fetch(lambda: archived(state.runner.ctx.ucondb, run), configured_secrets(state.settings))
     return _part(request, seen, "ucondb", {"run": detail, "blob": blob})
 
@@ -150,11 +147,9 @@ def run_blob(request: Request, state: Service, seen: Reader, run: RunNumber) -> 
 
 
 @router.get("/runs/{run}/diff", response_class=HTMLResponse)
-def run_diff(
-    request: Request, state: Service, session: LedgerSession, seen: Reader, run: RunNumber
-) -> HTMLResponse:
+def run_diff(request: Request, state: Service, seen: Reader, run: RunNumber) -> HTMLResponse:
     """artdaq_database against UconDB: identical, stamp only, or file by file."""
-    detail = _detail(state, session, run)
+    detail = _detail(state, run)
     comparison, problem = compare_run(
         state.runner.ctx, run, _config_name(detail), configured_secrets(state.settings)
     )
@@ -166,14 +161,13 @@ def run_diff(
 def run_file(
     request: Request,
     state: Service,
-    session: LedgerSession,
     seen: Reader,
     run: RunNumber,
     source: Annotated[FileSource, Query()],
     name: Annotated[str, Query(min_length=1, max_length=1000)],
 ) -> HTMLResponse:
     """One file of the run as artdaq_database exports it or as the UconDB blob holds it."""
-    detail = _detail(state, session, run)
+    detail = _detail(state, run)
     try:
         content = store_file(
             state.runner.ctx,
