@@ -285,6 +285,7 @@ class ScheduleSection(_New):
 
 class AuthSection(_New):
     read_requires_token: Bool = False
+    session_secret: str | None = Field(default=None, repr=False)
 
 
 class Settings(BaseSettings):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,24 +71,23 @@ def wait_http(
 def running(
     args: list[str], url: str, *, env: dict[str, str] | None = None, log: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a subprocess, wait until `url` answers, and stop it with SIGTERM at the end."""
-    sink = log.open("wb") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
-    )
-    try:
-        wait_http(url, proc)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if log:
-            sink.close()  # type: ignore[union-attr]
+    """Start a subprocess (output to `log`), wait until `url` answers, SIGTERM it at the end."""
+    with ExitStack() as stack:
+        sink = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        proc = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_http(url, proc)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @contextmanager

@@ -13,7 +13,6 @@ Prints JSON and a summary.
 """
 
 import argparse
-import json
 import random
 import socket
 import statistics
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from common import print_figures
 from fastapi import FastAPI
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
@@ -190,13 +190,14 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     results = [measure(runs, args.repeat, rng) for runs in args.runs]
-    print(json.dumps({"bench": "dashboard", "results": results}, indent=2))
-    print(
+    print_figures(
+        "dashboard",
+        {"results": results},
         "; ".join(
             f"{r['runs']} runs: / cold {r['/']['cold_ms']} ms, shared {r['/']['median_ms']} ms, "
             f"/gapmap {r['/gapmap']['median_ms']} ms, /healthz {r['/healthz']['median_ms']} ms"
             for r in results
-        )
+        ),
     )
 
 

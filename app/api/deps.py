@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Security, status
+from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -68,11 +68,18 @@ LedgerSession = Annotated[Session, Depends(ledger_session, scope="function")]
 
 
 def current_principal(
+    request: Request,
     state: Service,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal | None:
-    """The caller, or None when no credential was sent; a bad credential is a 401."""
+    """The caller, or None when no credential was sent; a bad credential is a 401.
+
+    Reads also accept the dashboard's signed-in session cookie (so its export links work when
+    reads need a token); writes through the API always need a bearer token (no CSRF here).
+    """
     if bearer is None:
+        if request.method in ("GET", "HEAD"):
+            return _session_principal(request, state)
         return None
     with session_scope(state.engine) as session:
         token = authenticate(session, bearer.credentials)
@@ -83,6 +90,16 @@ def current_principal(
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         return Principal(name=token.name, scope=token.scope, via="token")
+
+
+def _session_principal(request: Request, state: ServiceState) -> Principal | None:
+    from app.web.auth import session_principal
+    from app.web.session import COOKIE_NAME, decode_session, session_key
+
+    session = decode_session(
+        request.cookies.get(COOKIE_NAME), key=session_key(state.settings.auth.session_secret)
+    )
+    return session_principal(state, session) if session is not None else None
 
 
 def _authorize(principal: Principal | None, needed: TokenScope) -> Principal:

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import col, select
 
@@ -22,6 +23,7 @@ from app.pipeline.job_work import request_for
 from app.runranges import RangeSyntaxError
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Job id.")]
 
 JobKind = Literal["scan", "import", "migrate", "run", "reconcile", "retry-failed"]
 
@@ -123,7 +125,7 @@ def list_jobs(
 
 
 @router.get("/{job_id}", responses=error_responses(*READ_ERRORS, 404), summary="One job")
-def get_job(job_id: int, session: LedgerSession, _reader: Reader) -> JobPublic:
+def get_job(job_id: JobId, session: LedgerSession, _reader: Reader) -> JobPublic:
     """A job's progress (total/done/failed, current run) and outcome."""
     job = session.get(Job, job_id)
     if job is None:
@@ -134,7 +136,7 @@ def get_job(job_id: int, session: LedgerSession, _reader: Reader) -> JobPublic:
 @router.post(
     "/{job_id}/cancel", responses=error_responses(*WRITE_ERRORS, 404, 409), summary="Cancel a job"
 )
-def cancel_job(job_id: int, session: LedgerSession, state: Service, _who: Operator) -> JobPublic:
+def cancel_job(job_id: JobId, session: LedgerSession, state: Service, _who: Operator) -> JobPublic:
     """Stop claiming new runs; in-flight runs finish. 409 if the job already ended."""
     job = session.get(Job, job_id)
     if job is None:

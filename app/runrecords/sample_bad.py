@@ -49,6 +49,7 @@ class _OtherEntry:
     description: str
     expected: str
     build: Callable[[Path, datetime], None]
+    run_directory: bool = False
 
 
 def bad_plan(number: int, partition: int, now: datetime) -> RunPlan:
@@ -91,6 +92,8 @@ def write_bad_entries(
     for other in _OTHERS:
         if only is None or other.code in only:
             other.build(dest / other.name, now)
+            if other.run_directory:
+                numbers.append(int(other.name))
     return numbers
 
 
@@ -318,7 +321,12 @@ _RUNS: tuple[_RunEntry, ...] = (
 
 _OTHERS: tuple[_OtherEntry, ...] = (
     _OtherEntry(
-        "2147483647", "max_run_number", "the largest run number, a complete run", "ready", _run_at
+        "2147483647",
+        "max_run_number",
+        "the largest run number, a complete run",
+        "ready",
+        _run_at,
+        run_directory=True,
     ),
     _OtherEntry(
         "2147483648", "above_max", "one above the largest run number", "out_of_range", _plain_dir

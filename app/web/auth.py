@@ -12,7 +12,14 @@ from app.api.deps import Principal, Service, current_principal
 from app.auth.tokens import scope_allows
 from app.db import session_scope
 from app.models import ApiToken, TokenScope
-from app.web.session import COOKIE_NAME, WebSession, csrf_matches, decode_session, new_session
+from app.web.session import (
+    COOKIE_NAME,
+    WebSession,
+    csrf_matches,
+    decode_session,
+    new_session,
+    session_key,
+)
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,7 +56,9 @@ def viewer(
 ) -> Viewer:
     """The session from the cookie (a new anonymous one when missing, forged or expired) and the
     principal: the signed-in token, else a bearer token sent by a script."""
-    session = decode_session(request.cookies.get(COOKIE_NAME))
+    session = decode_session(
+        request.cookies.get(COOKIE_NAME), key=session_key(state.settings.auth.session_secret)
+    )
     if session is None:
         return Viewer(new_session(), bearer)
     principal = session_principal(state, session)

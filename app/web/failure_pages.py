@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import LedgerSession, Service
 from app.models import ErrorKind, Stage, State
 from app.reports.redaction import configured_secrets
+from app.runranges import MAX_RUN
 from app.timeutil import utcnow
 from app.web.auth import Operator, Reader, Viewer
 from app.web.errors import HtmlErrorRoute
@@ -72,9 +73,14 @@ def failures(
     stage: Annotated[Stage | None, Query()] = None,
     states: Annotated[list[State] | None, Query(alias="state")] = None,
     kinds: Annotated[list[ErrorKind] | None, Query(alias="error_kind")] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_RUN)] = None,
 ) -> HTMLResponse:
     """The table, narrowed by stage, state and error kind, a page of runs at a time."""
+    if any(chosen not in PROBLEM_STATES for chosen in states or []):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "state: this table lists failed, retry and conflict rows; see /runs for the others",
+        )
     return _view(
         request,
         state,

@@ -18,6 +18,7 @@ from app.web.templating import is_htmx, render
 router = APIRouter(route_class=HtmlErrorRoute, include_in_schema=False)
 KINDS = ("import", "migrate", "run", "scan", "reconcile", "retry-failed")
 POLL_SECONDS = 1
+MAX_JOB_ID = 2**31 - 1
 
 
 def _jobs_view(
@@ -108,7 +109,7 @@ def _job(session: LedgerSession, job_id: int) -> Job:
     return job
 
 
-JobId = Annotated[int, Path(ge=1)]
+JobId = Annotated[int, Path(ge=1, le=MAX_JOB_ID)]
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from app.reports.run_listing import RunDetailPublic, run_detail, runs_page
 from app.runranges import MAX_RUN, RangeSyntaxError
 from app.web.auth import Reader, Viewer
 from app.web.errors import HtmlErrorRoute
+from app.web.run_components import run_components
 from app.web.run_files import (
     FileUnavailableError,
     archived,
@@ -96,7 +97,11 @@ def _config_name(detail: RunDetailPublic) -> str | None:
 def run_page(request: Request, state: Service, seen: Reader, run: RunNumber) -> HTMLResponse:
     """Everything the ledger knows about the run; the stores' copies load below it."""
     detail = _detail(state, run)
-    return render(request, seen, "run.html", {"run": detail, "config_name": _config_name(detail)})
+    components = run_components(
+        state.runner.ctx.run_dir(run), max_bytes=state.settings.scanner.max_file_bytes
+    )
+    context = {"run": detail, "config_name": _config_name(detail), "components": components}
+    return render(request, seen, "run.html", context)
 
 
 def _part(request: Request, seen: Viewer, name: str, context: dict[str, Any]) -> HTMLResponse:

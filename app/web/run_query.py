@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.models import ErrorKind, Readiness, Stage, State
 from app.reports.run_listing import RunFilter
-from app.runranges import parse_runs
+from app.runranges import MAX_RUN, parse_runs
 
 PAGE_SIZES = (50, 100, 250, 500)
 
@@ -24,7 +24,7 @@ class RunQuery(BaseModel):
     runs: Annotated[str | None, Field(max_length=2000)] = None
     readiness: list[Readiness] = []
     excluded: bool | None = None
-    after: Annotated[int | None, Field(ge=0)] = None
+    after: Annotated[int | None, Field(ge=0, le=MAX_RUN)] = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
     @field_validator("*", mode="before")

@@ -53,6 +53,11 @@ def _signature(payload: str, key: bytes) -> str:
     return _b64(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest())
 
 
+def session_key(secret: str | None) -> bytes:
+    """The signing key: from `auth.session_secret` when configured, else this process's own."""
+    return hashlib.sha256(secret.encode()).digest() if secret else _PROCESS_KEY
+
+
 def encode_session(session: WebSession, *, key: bytes = _PROCESS_KEY) -> str:
     """The cookie value: base64 JSON payload, a dot, its signature."""
     body = {"c": session.csrf, "t": session.token_id, "i": session.issued_at}

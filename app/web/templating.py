@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from app import __version__
 from app.timeutil import utcnow
 from app.web.auth import CSRF_HEADER, Viewer
-from app.web.session import COOKIE_NAME, MAX_AGE_SECONDS, encode_session
+from app.web.session import COOKIE_NAME, MAX_AGE_SECONDS, encode_session, session_key
 
 R = TypeVar("R", bound=Response)
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
@@ -63,7 +63,10 @@ def finish(request: Request, response: R, seen: Viewer | None) -> R:
     if seen is not None and seen.session.fresh:
         response.set_cookie(
             COOKIE_NAME,
-            encode_session(seen.session),
+            encode_session(
+                seen.session,
+                key=session_key(request.app.state.service.settings.auth.session_secret),
+            ),
             max_age=MAX_AGE_SECONDS,
             httponly=True,
             samesite="strict",

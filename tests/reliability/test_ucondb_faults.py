@@ -34,7 +34,9 @@ def misbehave(env: ArchiveEnv) -> None:
     state.add_fault(Fault("error", rate=0.2, status=503))
 
 
-def faulty_archive(make_archive: MakeArchive, runs: int, running: int = 0):
+def faulty_archive(
+    make_archive: MakeArchive, runs: int, running: int = 0
+) -> tuple[ArchiveEnv, list[int]]:
     env, numbers = make_archive(
         runs=runs,
         running=running,

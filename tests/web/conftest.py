@@ -1,19 +1,24 @@
-"""The dashboard on the test ledger without background work, and an operator signed in."""
+"""The dashboard on a test ledger without background work, bare, seeded, or over real stores."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import UCON_PASSWORD, MakeClient, ledger, seed_every_state, web_settings
+from web_support import (
+    UCON_PASSWORD,
+    Archive,
+    ArchiveSetup,
+    MakeClient,
+    ledger,
+    seed_every_state,
+    web_settings,
+)
 
-from app.config import Settings
 from app.demo import DEMO_SCHEMA
 from app.main import create_app
-from app.pipeline.context import PipelineContext
 from app.runrecords.sample import write_sample_records
-from app.ucondb_server.runner import RunningServer, serve_in_background
+from app.ucondb_server.runner import serve_in_background
 from app.ucondb_server.state import make_state
 
 
@@ -42,27 +47,6 @@ def client(make_client: MakeClient) -> TestClient:
 def seeded(client: TestClient) -> TestClient:
     seed_every_state(ledger(client))
     return client
-
-
-@dataclass
-class ArchiveSetup:
-    """Real stores for a dashboard: sample records, a filesystemdb, the UconDB stand-in."""
-
-    settings: Settings
-    runs: list[int]
-    ucondb: RunningServer
-
-
-@dataclass
-class Archive:
-    """The dashboard (under TestClient) over an `ArchiveSetup`."""
-
-    client: TestClient
-    runs: list[int]
-
-    @property
-    def context(self) -> PipelineContext:
-        return self.client.app.state.service.runner.ctx  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ArchiveSetup
 from live_server import serve
 from sqlalchemy.engine import Engine
-from web_support import seed_every_state, token, web_settings
+from web_support import ArchiveSetup, seed_every_state, token, web_settings
 
 from app.db import session_scope
 from app.main import create_app

@@ -3,9 +3,8 @@
 import re
 import time
 
-from conftest import Archive
 from fastapi.testclient import TestClient
-from web_support import ledger, section, sign_in, token
+from web_support import Archive, ledger, section, sign_in, token
 
 from app.models import TokenScope
 
@@ -45,6 +44,8 @@ def test_import_job_runs_to_completion_with_progress(archive: Archive) -> None:
     assert 'data-state="succeeded"' in row
     assert "8 done of 8 (100 %)" in " ".join(row.split())
     assert 'value="8"' in row and 'max="8"' in row
+    ended = client.post(f"/jobs/{job_id}/cancel", data={"csrf": csrf})
+    assert f"job {job_id} already ended" in section(ended.text, data_testid="job-messages")
 
 
 def test_bad_parameters_and_read_only_users_start_nothing(archive: Archive) -> None:

@@ -162,3 +162,23 @@ def test_unreachable_stores_are_reported_not_raised(seeded: TestClient) -> None:
     assert "ConnectError" in html or "UconDBError" in html
     diff = seeded.get("/runs/105/diff", headers={"HX-Request": "true"}).text
     assert "<html" not in diff and "not been imported" in diff
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/99999999999999999999",
+        "/jobs/99999999999999999999",
+        "/runs?after=99999999999999999999",
+        "/failures?after=99999999999999999999",
+        "/gapmap?lo=-1",
+        "/runs/105/file?source=elsewhere&name=boot.fcl",
+        "/runs?limit=0",
+        "/runs?excluded=maybe",
+        "/failures?state=done",
+    ],
+)
+def test_odd_parameters_get_a_readable_refusal(seeded: TestClient, path: str) -> None:
+    response = seeded.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert "text/html" in response.headers["content-type"]

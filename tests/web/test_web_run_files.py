@@ -1,12 +1,13 @@
 """The run page's store sections over real stores: artdaq_database export, UconDB blob, diff."""
 
+import os
 from urllib.parse import quote
 
-from conftest import Archive
-from web_support import section
+from web_support import Archive, section
 
 from app.pipeline.blob import pack, unpack
 from app.pipeline.runner import WorkRequest, run_work
+from app.runrecords.metadata import parse_metadata
 
 
 def archived_run(archive: Archive) -> int:
@@ -76,3 +77,17 @@ def _config(archive: Archive, run: int) -> str:
         row = session.get(StageStatus, (run, Stage.IMPORT))
         assert row is not None and row.details
         return row.details["config_name"]
+
+
+def test_run_page_lists_the_components_of_metadata(archive: Archive) -> None:
+    run = archive.runs[0]
+    run_work(archive.context, WorkRequest(stages=()))
+    metadata = archive.context.run_dir(run) / "metadata.txt"
+    expected = parse_metadata(metadata.read_bytes()).components
+    assert expected
+    page = archive.client.get(f"/runs/{run}").text
+    assert section(page, data_figure="components") == ", ".join(expected)
+    metadata.unlink()
+    os.mkfifo(metadata)
+    page = archive.client.get(f"/runs/{run}").text
+    assert section(page, data_figure="components") == "metadata.txt unavailable"

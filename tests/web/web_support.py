@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,12 +14,36 @@ from app.auth.tokens import create_token
 from app.config import Settings
 from app.db import session_scope
 from app.models import ErrorKind, Readiness, Run, Stage, StageStatus, State, TokenScope
+from app.pipeline.context import PipelineContext
 from app.pipeline.ledger import add_event
 from app.timeutil import utcnow
+from app.ucondb_server.runner import RunningServer
 
 UCON_PASSWORD = "ucon-writer-pw-9d2e"
 LEAKED = f"HTTP 502 from https://writer:{UCON_PASSWORD}@ucon.example/app"
 MakeClient = Callable[..., TestClient]
+
+
+@dataclass
+class ArchiveSetup:
+    """Real stores for a dashboard: sample records, a filesystemdb, the UconDB stand-in."""
+
+    settings: Settings
+    runs: list[int]
+    ucondb: RunningServer
+
+
+@dataclass
+class Archive:
+    """The dashboard (under TestClient) over an `ArchiveSetup`."""
+
+    client: TestClient
+    runs: list[int]
+
+    @property
+    def context(self) -> PipelineContext:
+        return self.client.app.state.service.runner.ctx  # type: ignore[attr-defined]
+
 
 # (run, stage) → state of the seeded ledger; run 104 is a gap, 120 is excluded.
 SEEDED: dict[tuple[int, Stage], State] = {
