@@ -303,7 +303,37 @@ def parse(text: str, *, filename: str = "<string>") -> ast.Document:
         raise FhiclError(filename, problem.line, problem.column, problem.message) from None
     except UnexpectedInput as exc:
         raise _error(exc, text, filename) from None
+    _check_nesting(document, filename)
     return document
+
+
+MAX_NESTING = 100
+
+
+def _check_nesting(document: ast.Document, filename: str) -> None:
+    """Refuse tables/sequences nested deeper than MAX_NESTING (real configurations nest a few
+    levels); deeper documents would exhaust Python's recursion in every later step."""
+    pending: list[tuple[ast.Value | ast.SequenceSplice, int]] = [
+        (statement.value, 1)
+        for statement in (*document.prolog, *document.main)
+        if isinstance(statement, ast.Binding)
+    ]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, ast.Table):
+            children = [(s.value, depth + 1) for s in value.entries if isinstance(s, ast.Binding)]
+        elif isinstance(value, ast.Sequence):
+            children = [(item, depth + 1) for item in value.items]
+        else:
+            continue
+        if depth > MAX_NESTING:
+            raise FhiclError(
+                filename,
+                value.line,
+                value.column,
+                f"tables and sequences nested more than {MAX_NESTING} levels deep",
+            )
+        pending += children
 
 
 def check(text: str, *, filename: str) -> None:

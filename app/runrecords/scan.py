@@ -16,11 +16,14 @@ DAQInterface never does (its files are read-only; `metadata.txt` only grows).
 The function never commits: the caller's unit of work does.
 """
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlmodel import Session, select, update
 
@@ -389,8 +392,22 @@ class _TooLarge(Exception):
     """A small DAQInterface file that is not small; the scanner does not read it."""
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading, refusing anything but a regular file: a named pipe would block
+    the scan (and with it every later scan) forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_capped(path: Path, limit: int) -> bytes:
-    with path.open("rb") as handle:
+    with _open_regular(path) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise _TooLarge
@@ -407,7 +424,7 @@ def _stat_or_none(path: Path) -> os.stat_result | None:
 def _ends_with_newline(path: Path) -> bool:
     """The last byte of a file, read without reading the rest."""
     try:
-        with path.open("rb") as handle:
+        with _open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             return size > 0 and os.pread(handle.fileno(), 1, size - 1) == b"\n"
     except OSError:

@@ -46,15 +46,21 @@ def no_comments() -> list[Pairs]:
     return [Pairs([("linenum", 0), ("value", "No comments")])]
 
 
+def _unparsable(error: str) -> Conversion:
+    message, _ = ascii_only(error)
+    message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
+    return Conversion(placeholder_document(message), no_comments(), parse_error=message)
+
+
 def convert_source(source: bytes, name: str) -> Conversion:
     """Convert one file with the project's snippet-mode converter; never raises on bad FHiCL."""
     text = source.decode("utf-8", errors="surrogateescape")
     try:
         converted = fhicl_to_document(text, name=name)
-    except (FhiclError, RecursionError) as exc:
-        message, _ = ascii_only(str(exc) or type(exc).__name__)
-        message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
-        return Conversion(placeholder_document(message), no_comments(), parse_error=message)
+    except FhiclError as exc:
+        return _unparsable(str(exc))
+    except RecursionError:
+        return _unparsable(f"{name}: nested too deeply to parse (tables or sequences)")
     comments = list(converted.comments) or no_comments()
     if _IN_DIALECT.fullmatch(source):  # every stored string comes from the source: nothing to fix
         return Conversion(converted.document, comments)
