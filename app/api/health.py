@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app import migrate
 from app.state import ServiceState, service_state
+from app.web.source_probes import PROBE_TIMEOUT_SECONDS, reachability
 
 router = APIRouter(tags=["health"])
 
@@ -31,11 +32,16 @@ def _database_check(state: ServiceState) -> dict[str, Any]:
 
 
 @router.get("/readyz")
-def readyz(state: Annotated[ServiceState, Depends(service_state)]) -> JSONResponse:
-    """Ready to work: the ledger is reachable and its schema is current."""
-    checks = {"database": _database_check(state)}
-    ready = all(check["ok"] for check in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+def readyz(
+    request: Request, state: Annotated[ServiceState, Depends(service_state)]
+) -> JSONResponse:
+    """503 unless the ledger is reachable with a current schema; the run records directory,
+    artdaq_database and UconDB are probed too (3 s timeouts, answers reused for 30 s) and a
+    failing one makes the status "degraded": the service still serves and retries its work."""
+    checks: dict[str, dict[str, Any]] = {"database": _database_check(state)}
+    for probe in reachability(request, state).snapshot(wait_seconds=PROBE_TIMEOUT_SECONDS):
+        checks[probe.name] = {"ok": probe.ok, "detail": probe.detail}
+    ready = checks["database"]["ok"]
+    degraded = not all(check["ok"] for check in checks.values())
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)

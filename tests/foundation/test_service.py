@@ -88,7 +88,12 @@ def test_probes_docs_and_dashboard(service) -> None:
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"]["database"]["ok"] is True
+    body = ready.json()
+    assert body["checks"]["database"]["ok"] is True
+    # the configured UconDB (port 9) and run-records directory do not exist: degraded, not down
+    assert body["status"] == "degraded"
+    assert body["checks"]["ucondb"]["ok"] is False and body["checks"]["filesystem"]["ok"] is False
+    assert "do-not-show-me" not in ready.text
     assert "swagger" in httpx.get(f"{base}/docs").text.lower()
     assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Run Record Archiver"
     page = httpx.get(f"{base}/")

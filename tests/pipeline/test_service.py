@@ -109,6 +109,9 @@ def test_schedule_and_status(archive_env: ArchiveEnv) -> None:
         assert client.post("/api/schedule/nope/pause", headers=headers).status_code == 404
         assert client.post("/api/schedule/scan/pause").status_code == 401
         assert wait_for(lambda: state_of(archive_env, 1004, Stage.IMPORT) == State.DONE)
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ready", ready
+        assert {"database", "filesystem", "artdaqdb", "ucondb"} <= set(ready["checks"])
         status = client.get("/api/status").json()
         assert status["newest_run_seen"] == RUNNING
         assert status["stages"]["import"]["newest_archived_run"] == 1004
