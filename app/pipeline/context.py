@@ -15,7 +15,7 @@ from app.pipeline.conversions import ReusedConversions
 from app.pipeline.ledger import RetryPolicy
 from app.runrecords.convert.selection import parse_fhiclize_generate
 from app.stores.artdaqdb.backend import ArtdaqStore
-from app.stores.artdaqdb.store import open_store
+from app.stores.artdaqdb.store import open_configured_store
 from app.stores.ucondb.client import UconDBClient
 
 
@@ -58,15 +58,7 @@ class PipelineContext:
     @cached_property
     def store(self) -> ArtdaqStore:
         """The configured artdaq_database backend."""
-        artdaq = self.settings.artdaq_db
-        return open_store(
-            artdaq.database_uri,
-            use_tools=artdaq.use_tools,
-            remote_host=artdaq.remote_host,
-            tools_timeout=artdaq.tools_timeout_seconds,
-            strict_host_key_checking=artdaq.ssh_strict_host_key_checking,
-            converter=self.converter,
-        )
+        return open_configured_store(self.settings.artdaq_db, converter=self.converter)
 
     @cached_property
     def ucondb(self) -> UconDBClient:

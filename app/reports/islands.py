@@ -78,11 +78,15 @@ def _islands(runs: Subquery) -> Subquery:
 def island_edges(session: Session, runs: Subquery, *, edge: int) -> tuple[list[RunRange], int]:
     """The first and last `edge` islands of `runs` (all of them when there are at most
     2 × `edge`), ascending, and the number of islands."""
-    islands = _islands(runs)
+    return first_and_last(session, _islands(runs), edge=edge)
+
+
+def first_and_last(session: Session, ranges: Subquery, *, edge: int) -> tuple[list[RunRange], int]:
+    """The first and last `edge` rows of a (`lo`, `hi`) subquery, ascending, and its size."""
     ranked = select(
-        islands.c.lo,
-        islands.c.hi,
-        func.row_number().over(order_by=islands.c.lo).label("pos"),
+        ranges.c.lo,
+        ranges.c.hi,
+        func.row_number().over(order_by=ranges.c.lo).label("pos"),
         func.count().over().label("total"),
     ).subquery("ranked")
     rows = session.execute(

@@ -3,10 +3,10 @@ card shows each hole once, `1200–1450`, however long it is)."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import Subquery, func, or_, union
+from sqlalchemy import Subquery, func, union
 from sqlmodel import Session, select
 
-from app.reports.islands import RunRange
+from app.reports.islands import RunRange, first_and_last
 from app.reports.sources import Source, excluded_runs, source_runs
 
 
@@ -33,18 +33,8 @@ def gap_ranges(
         .where(neighbours.c.n - neighbours.c.prev > 1, lo >= first, hi <= last)
         .subquery("spaces")
     )
-    ranked = select(
-        spaces.c.lo,
-        spaces.c.hi,
-        func.row_number().over(order_by=spaces.c.lo).label("pos"),
-        func.count().over().label("total"),
-    ).subquery("ranked")
-    rows = session.execute(
-        select(ranked.c.lo, ranked.c.hi, ranked.c.total)
-        .where(or_(ranked.c.pos <= edge, ranked.c.pos > ranked.c.total - edge))
-        .order_by(ranked.c.lo)
-    ).all()
-    return GapRanges([RunRange(first=a, last=b) for a, b, _ in rows], rows[0][2] if rows else 0)
+    ranges, total = first_and_last(session, spaces, edge=edge)
+    return GapRanges(ranges, total)
 
 
 def source_gap_ranges(

@@ -47,7 +47,9 @@ def open_store(
     return FilesystemStore(uri, converter=converter, regenerator=regenerator)
 
 
-def open_configured_store(section: ArtdaqDbSection) -> ArtdaqStore:
+def open_configured_store(
+    section: ArtdaqDbSection, *, converter: Converter = convert_source
+) -> ArtdaqStore:
     """The backend the `artdaq_db` section of the configuration asks for."""
     return open_store(
         section.database_uri,
@@ -55,4 +57,5 @@ def open_configured_store(section: ArtdaqDbSection) -> ArtdaqStore:
         remote_host=section.remote_host,
         tools_timeout=section.tools_timeout_seconds,
         strict_host_key_checking=section.ssh_strict_host_key_checking,
+        converter=converter,
     )
