@@ -165,7 +165,8 @@ def quantile(values: list[float], q: float) -> float:
 
 def machine() -> dict[str, Any]:
     """Where the figures were measured: CPU count, memory, Python, kernel, and the load average
-    when they were printed (other work on the machine shows up there, not in the figures)."""
+    when they were printed (the benchmark's own processes count in it, and so does other work
+    on the machine)."""
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return {
         "nproc": os.cpu_count(),

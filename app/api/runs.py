@@ -46,7 +46,12 @@ DEFAULT_EVENTS = 100
 MAX_EVENTS = 1000
 
 RunNumber = Annotated[int, Path(ge=0, le=MAX_RUN, description="Run number.")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Text an operator types: no control characters (PostgreSQL text cannot hold NUL at all).
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=PLAIN_TEXT),
+]
 
 
 class RunPagePublic(BaseModel):
@@ -66,7 +71,7 @@ class RetryBody(BaseModel):
     """Which stage to retry (default: every retryable stage) and an optional note."""
 
     stage: Stage | None = None
-    reason: Annotated[str | None, Field(max_length=2000)] = None
+    reason: Annotated[str | None, Field(max_length=2000, pattern=PLAIN_TEXT)] = None
 
 
 _EXPORT_RESPONSES = {
@@ -93,10 +98,14 @@ def list_runs(
     ] = None,
     error_kind: Annotated[list[ErrorKind] | None, Query(description="Repeatable.")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in the last error or config name.")
+        str | None,
+        Query(
+            max_length=200, pattern=PLAIN_TEXT, description="Text in the last error or config name."
+        ),
     ] = None,
     runs: Annotated[
-        str | None, Query(max_length=2000, description="`100-200,205,300+` or `last 50`.")
+        str | None,
+        Query(max_length=2000, pattern=PLAIN_TEXT, description="`100-200,205,300+` or `last 50`."),
     ] = None,
     readiness: Annotated[list[Readiness] | None, Query(description="Repeatable.")] = None,
     excluded: Annotated[bool | None, Query(description="Only (un)excluded runs.")] = None,

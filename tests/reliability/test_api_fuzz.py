@@ -66,14 +66,6 @@ def cases(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemathesi
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bugs: (1) GET /api/jobs/{job_id} and POST /api/jobs/{job_id}/cancel with an id "
-    "beyond the column's integer range raise instead of answering 404/422 (SQLite: "
-    "OverflowError above 2**63-1; PostgreSQL: DataError above 2**31-1) - app/api/jobs.py "
-    "job_id has no bounds; (2) PostgreSQL only: POST /api/runs/{run}/exclude|include with a "
-    "reason containing NUL raises DataError (text cannot hold NUL) - app/api/runs.py Reason",
-)
 @pytest.mark.parametrize("caller", ["anonymous", "operator"])
 def test_no_request_gets_a_server_error(served: tuple[ArchiveEnv, FastAPI], caller: str) -> None:
     env, app = served
