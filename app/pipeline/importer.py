@@ -149,7 +149,9 @@ def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
             max_run_bytes=scanner.max_run_bytes,
         )
     except RecordError as error:
-        raise StageFailure(ErrorKind.SOURCE, f"run {run}: {error}") from None
+        raise StageFailure(
+            ErrorKind.SOURCE, f"run {run}: {error}", retryable=not error.permanent
+        ) from None
     prepared = prepare(record, run, ctx.generate)
     schema = _read_schema(ctx.schema_path())
     files = {**prepared.documents, SCHEMA: schema}

@@ -6,6 +6,7 @@ means the same thing wherever it was computed.
 """
 
 import codecs
+import errno
 import hashlib
 import os
 import re
@@ -26,10 +27,13 @@ class RecordError(Exception):
 
     kind = ErrorKind.SOURCE
 
-    def __init__(self, message: str, *, run_dir: Path, file: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, run_dir: Path, file: str | None = None, permanent: bool = False
+    ) -> None:
         super().__init__(message)
         self.run_dir = run_dir
         self.file = file
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ def _inside_target(run_dir: Path, real_dir: Path, name: str) -> Path:
             f"{run_dir / name}: symbolic link leads outside the run directory (to {target})",
             run_dir=run_dir,
             file=name,
+            permanent=True,
         )
     return target
 
@@ -178,9 +183,16 @@ def _stream(
     return digest.digest(), size
 
 
+_PERMANENT_ERRNOS = frozenset({errno.ELOOP, errno.ENOENT, errno.ENOTDIR})
+
+
 def _unreadable(run_dir: Path, name: str, exc: OSError) -> RecordError:
+    """A file that cannot be read; a dangling or looping link will not heal by retrying."""
     return RecordError(
-        f"{run_dir / name}: cannot be read: {exc.strerror or exc}", run_dir=run_dir, file=name
+        f"{run_dir / name}: cannot be read: {exc.strerror or exc}",
+        run_dir=run_dir,
+        file=name,
+        permanent=exc.errno in _PERMANENT_ERRNOS,
     )
 
 
@@ -197,7 +209,7 @@ def _size_error(
             f"{run_dir}: run is larger than the per-run limit of {max_run_bytes} bytes "
             f"(reached while reading {name})"
         )
-    return RecordError(message, run_dir=run_dir, file=name)
+    return RecordError(message, run_dir=run_dir, file=name, permanent=True)
 
 
 class _OverLimit(Exception):

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.models import ErrorKind, Run, RunEvent, Stage, StageStatus, State
 from app.pipeline.blob import unpack
+from app.pipeline.context import PipelineContext
 from app.pipeline.runner import WorkRequest, run_work
 from app.runrecords.sample import stop_run
 from app.stores.artdaqdb.store import open_store
@@ -214,3 +215,20 @@ def test_cli_exit_codes(archive_env: ArchiveEnv, tmp_path: Path) -> None:
         check=False,
     )
     assert bad_syntax.returncode == 1 and "ends before it starts" in bad_syntax.stderr
+
+
+def test_a_record_over_the_size_limit_fails_at_once(archive_env: ArchiveEnv) -> None:
+    big = archive_env.records / "1001" / "huge.fcl"
+    big.write_bytes(b"a: 1\n" * 40_000)  # 200 kB, over the limit set below
+    settings = archive_env.settings.model_copy(
+        update={
+            "scanner": archive_env.settings.scanner.model_copy(update={"max_file_bytes": 100_000})
+        }
+    )
+    ctx = PipelineContext(settings=settings, engine=archive_env.engine, owner="test")
+    run_work(ctx, WorkRequest(stages=(Stage.IMPORT,)))
+    row = ledger(archive_env)[(1001, Stage.IMPORT)]
+    assert row.state == State.FAILED and row.attempts == 1  # retrying cannot shrink the file
+    assert row.error_kind == ErrorKind.SOURCE and "per-file limit of 100000 bytes" in row.last_error
+    assert ledger(archive_env)[(1000, Stage.IMPORT)].state == State.DONE
+    ctx.close()
