@@ -22,6 +22,7 @@ from app.pipeline.run_actions import (
     RunStatePublic,
     exclude_run,
     include_run,
+    release_run,
     retry_run,
 )
 from app.reports.redaction import configured_secrets
@@ -228,5 +229,20 @@ def include(
             now=utcnow(),
             archive_never_stopped=state.settings.scanner.archive_never_stopped,
         )
+    except (RunNotFoundError, ActionRefusedError) as exc:
+        raise _refusals(exc) from None
+
+
+@router.post(
+    "/{run}/release",
+    response_model=RunStatePublic,
+    responses=error_responses(*WRITE_ERRORS, 404, 409),
+)
+def release(
+    run: RunNumber, body: ReasonBody, session: LedgerSession, caller: Operator
+) -> RunStatePublic:
+    """Archive a run that never stopped (or never started) as it is: its import becomes due."""
+    try:
+        return release_run(session, run, reason=body.reason, actor=caller.name, now=utcnow())
     except (RunNotFoundError, ActionRefusedError) as exc:
         raise _refusals(exc) from None

@@ -174,3 +174,40 @@ def include_run(
             )
             changed.append(stage)
     return _result(run, record, rows, changed)
+
+
+RELEASABLE = (Readiness.NEVER_STOPPED, Readiness.NEVER_STARTED)
+
+
+def release_run(
+    session: Session, run: int, *, reason: str, actor: str, now: datetime
+) -> RunStatePublic:
+    """Let a run that never stopped (or never started) be archived as it is, on an operator's
+    word: its import becomes due now."""
+    record = session.get(Run, run)
+    if record is None:
+        raise RunNotFoundError(f"run {run} is not in the ledger")
+    if record.readiness not in RELEASABLE:
+        raise ActionRefusedError(
+            f"run {run} is {record.readiness.value}; only never_stopped or never_started runs "
+            "are released (a ready run is archived anyway)"
+        )
+    if record.released:
+        raise ActionRefusedError(f"run {run} is already released")
+    record.released = True
+    session.add(record)
+    add_event(session, run=run, stage=None, actor=actor, message=f"released: {reason}")
+    row = get_or_create(session, run, Stage.IMPORT, actor=actor)
+    changed = []
+    if row.state is State.WAITING:
+        transition(
+            session,
+            row,
+            State.PENDING,
+            actor=actor,
+            message=f"released: {reason}",
+            now=now,
+            next_attempt_at=now,
+        )
+        changed.append(Stage.IMPORT)
+    return _result(run, record, _rows(session, run), changed)

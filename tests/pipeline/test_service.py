@@ -1,6 +1,7 @@
 """The running service: continuous workers archive a run after its stop line; jobs and the
 schedule over REST; ticks guarded across replicas."""
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -147,3 +148,47 @@ def test_a_tick_runs_once_across_replicas(archive_env: ArchiveEnv) -> None:
             ).scalar()
             == 0
         )
+
+
+def test_operator_releases_a_run_that_never_stopped(archive_env: ArchiveEnv) -> None:
+    from datetime import timedelta
+
+    from app.models import Readiness, Run
+    from app.pipeline.runner import WorkRequest, run_work
+    from app.runrecords.metadata import format_daq_time
+    from app.timeutil import utcnow
+
+    settings = archive_env.settings.model_copy(
+        update={
+            "scanner": archive_env.settings.scanner.model_copy(update={"max_run_duration_hours": 1})
+        }
+    )
+    metadata = archive_env.records / str(RUNNING) / "metadata.txt"
+    metadata.chmod(0o644)
+    started = format_daq_time(utcnow() - timedelta(hours=5))  # the DAQ died 5 hours ago
+    metadata.write_text(
+        re.sub(
+            r"DAQInterface start time: .*",
+            f"DAQInterface start time: {started}",
+            metadata.read_text(),
+        )
+    )
+    app = create_app(settings, background=False)
+    with TestClient(app) as client:
+        headers = operator_token(archive_env)
+        ctx = app.state.service.runner.ctx
+        run_work(ctx, WorkRequest(stages=()))
+        with Session(archive_env.engine) as session:
+            assert session.get(Run, RUNNING).readiness == Readiness.NEVER_STOPPED
+        assert state_of(archive_env, RUNNING, Stage.IMPORT) == State.WAITING
+        refused = client.post("/api/runs/1000/release", json={"reason": "x"}, headers=headers)
+        assert refused.status_code == 409 and "only never_stopped" in refused.json()["detail"]
+        assert client.post(f"/api/runs/{RUNNING}/release", json={"reason": "x"}).status_code == 401
+        done = client.post(
+            f"/api/runs/{RUNNING}/release",
+            json={"reason": "DAQ crashed; archive what we have"},
+            headers=headers,
+        )
+        assert done.status_code == 200 and done.json()["changed"] == ["import"]
+        run_work(ctx, WorkRequest(runs=None, scan=False))
+    assert state_of(archive_env, RUNNING, Stage.MIGRATE) == State.DONE
