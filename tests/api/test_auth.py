@@ -23,6 +23,7 @@ from app.cli import cli
 from app.db import session_scope
 from app.models import ApiToken, TokenScope
 from app.timeutil import utcnow
+from tests.support import write_config
 
 
 def test_secret_is_shown_once_and_only_its_hash_is_stored(session: Session) -> None:
@@ -147,30 +148,8 @@ def test_openapi_documents_security_and_statuses(client: TestClient) -> None:
         assert operation["security"] == [{"ApiToken": []}]
 
 
-def _write_config(root: Path, db_url: str) -> Path:
-    path = root / "config.yaml"
-    path.write_text(
-        f"""
-source_files:
-  run_records_dir: {root}/records
-artdaq_db:
-  database_uri: filesystemdb://{root}/db_archive
-  fcl_conf_dir: {root}/conf
-ucon_db:
-  server_url: http://127.0.0.1:9/app
-  folder_name: f
-  object_name: configuration
-  writer_user: writer
-  writer_password: pw
-database:
-  url: "{db_url}"
-"""
-    )
-    return path
-
-
 def test_token_commands(tmp_path: Path, db_url: str) -> None:
-    config = str(_write_config(tmp_path, db_url))
+    config = str(write_config(tmp_path, db_url))
     runner = CliRunner()
     created = runner.invoke(
         cli, ["token", "create", "--name", "ops", "--scope", "operate", "--config", config]

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,35 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_config(root: Path, db_url: str) -> Path:
-    path = root / "config.yaml"
-    path.write_text(
-        f"""
-app:
-  work_dir: {root}/work
-source_files:
-  run_records_dir: {root}/records
-artdaq_db:
-  database_uri: filesystemdb://{root}/db_archive
-  fcl_conf_dir: {root}/conf
-ucon_db:
-  server_url: http://127.0.0.1:9/app
-  folder_name: f
-  object_name: configuration
-  writer_user: writer
-  writer_password: do-not-show-me
-database:
-  url: "{db_url}"
-"""
-    )
-    return path
+from tests.support import free_port, write_config
 
 
 def start(config: Path, port: int) -> subprocess.Popen[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.foundation.test_service import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 
