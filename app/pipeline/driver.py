@@ -223,7 +223,10 @@ def drain(
                 claimed += len(claims)
             if not inflight:
                 limit_reached = options.limit is not None and claimed >= options.limit
-                if stop.is_set() or options.poll_seconds is None or limit_reached:
+                if stop.is_set():
+                    result.interrupted = True
+                    break
+                if options.poll_seconds is None or limit_reached:
                     break
                 stop.wait(options.poll_seconds)
                 continue

@@ -56,11 +56,12 @@ class WorkReport:
     stages: dict[Stage, DrainResult] = field(default_factory=dict)
     candidates: dict[Stage, list[int]] = field(default_factory=dict)
     retried: dict[Stage, list[int]] = field(default_factory=dict)
+    stopped: bool = False
 
     @property
     def interrupted(self) -> bool:
-        """Whether a stop request cut the work short."""
-        return any(result.interrupted for result in self.stages.values())
+        """Whether a stop request cut the work short (in a stage or between stages)."""
+        return self.stopped or any(result.interrupted for result in self.stages.values())
 
     @property
     def failed_runs(self) -> list[int]:
@@ -186,6 +187,7 @@ def run_work(
         result = drain(ctx.engine, definitions[stage], options, stop=stop, progress=progress)
         report.stages[stage] = result
         announce(ctx, stage, result)
+    report.stopped = stop.is_set()
     return report
 
 

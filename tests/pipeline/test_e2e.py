@@ -2,8 +2,10 @@
 
 import hashlib
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -232,3 +234,28 @@ def test_a_record_over_the_size_limit_fails_at_once(archive_env: ArchiveEnv) -> 
     assert row.error_kind == ErrorKind.SOURCE and "per-file limit of 100000 bytes" in row.last_error
     assert ledger(archive_env)[(1000, Stage.IMPORT)].state == State.DONE
     ctx.close()
+
+
+def test_sigint_stops_claiming_and_exits_130(archive_env: ArchiveEnv, tmp_path: Path) -> None:
+    archive_env.ucondb.state.add_fault(Fault("delay", endpoint="data", method="POST", seconds=3))
+    config = archive_env.write_config(tmp_path / "config.yaml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the slow migration stage has begun
+        migrating = ledger(archive_env).get((1000, Stage.MIGRATE))
+        if migrating is not None and migrating.state == State.RUNNING:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    rows = ledger(archive_env)
+    assert not [key for key, row in rows.items() if row.state == State.RUNNING]
+    assert sum(
+        row.state == State.DONE for (_, stage), row in rows.items() if stage == Stage.MIGRATE
+    ) < len(ENDED)  # it stopped before the end
