@@ -128,3 +128,26 @@ def test_lock_held_by_another_archiver(config: Path, archive_env: ArchiveEnv) ->
     assert result.returncode == 1
     assert "holds the lock file" in result.stdout
     assert lock_file.read_text() == "12345\n"  # never truncated
+
+
+def test_refuses_a_stage_while_a_service_owns_the_sqlite_ledger(
+    config: Path, archive_env: ArchiveEnv
+) -> None:
+    from app.db import lock_sqlite_ledger
+
+    url = str(archive_env.settings.database.url)
+    if not url.startswith("sqlite"):
+        pytest.skip("replicas share a PostgreSQL ledger; only a SQLite ledger has an owner")
+    owner = lock_sqlite_ledger(url)  # what a running `rra serve` holds
+    try:
+        refused = legacy(config, "--import-only")
+        report = legacy(config, "--report-status")
+    finally:
+        assert owner is not None
+        owner.close()
+    assert refused.returncode == 1
+    assert (
+        "another rra service" in refused.stdout
+        and "Error Type: LedgerLockedError" in refused.stdout
+    )
+    assert report.returncode == 0 and "END OF STATUS REPORT" in report.stdout
