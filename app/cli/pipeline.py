@@ -38,7 +38,13 @@ from app.pipeline.legacy_state import (
     read_legacy_state,
 )
 from app.pipeline.reconcile import reconcile
-from app.pipeline.runner import WorkReport, WorkRequest, estimate_total, run_work
+from app.pipeline.runner import (
+    STAGE_CHOICES,
+    WorkReport,
+    WorkRequest,
+    estimate_total,
+    run_work,
+)
 from app.runranges import RangeSyntaxError, RunSelection, parse_runs
 
 log = logging.getLogger(__name__)
@@ -260,11 +266,7 @@ def register(cli: typer.Typer) -> None:
         verbose: VerboseOption = False,
     ) -> None:
         """Give failed runs a fresh attempt budget and process them now."""
-        chosen = {
-            "import": (Stage.IMPORT,),
-            "migrate": (Stage.MIGRATE,),
-            "both": (Stage.IMPORT, Stage.MIGRATE),
-        }.get(stage)
+        chosen = STAGE_CHOICES.get(stage)
         if chosen is None:
             typer.echo("error: --stage must be import, migrate or both", err=True)
             raise typer.Exit(EXIT_FAILED)

@@ -8,7 +8,7 @@ from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import RunResult
 from app.pipeline.reconcile import reconcile
-from app.pipeline.runner import WorkRequest, estimate_total, run_work, scan
+from app.pipeline.runner import STAGE_CHOICES, WorkRequest, estimate_total, run_work, scan
 from app.runranges import parse_runs
 
 STAGES = {
@@ -23,11 +23,7 @@ def request_for(kind: str, params: dict[str, Any]) -> WorkRequest:
     runs = parse_runs(params["runs"]) if params.get("runs") else None
     if kind == "retry-failed":
         stage = params.get("stage") or "both"
-        stages = {
-            "import": (Stage.IMPORT,),
-            "migrate": (Stage.MIGRATE,),
-            "both": (Stage.IMPORT, Stage.MIGRATE),
-        }.get(stage)
+        stages = STAGE_CHOICES.get(stage)
         if stages is None:
             raise ValueError(f"stage must be import, migrate or both, not {stage!r}")
         return WorkRequest(

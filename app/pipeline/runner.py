@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, Claim, RunResult | None], None]
 
 
+STAGE_CHOICES: dict[str, tuple[Stage, ...]] = {
+    "import": (Stage.IMPORT,),
+    "migrate": (Stage.MIGRATE,),
+    "both": (Stage.IMPORT, Stage.MIGRATE),
+}
+
+
 @dataclass(frozen=True)
 class WorkRequest:
     """What an operator, a job or the scheduler asked for (the legacy modes included)."""
