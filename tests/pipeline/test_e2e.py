@@ -15,6 +15,8 @@ from app.pipeline.blob import unpack
 from app.pipeline.context import PipelineContext
 from app.pipeline.runner import WorkRequest, run_work
 from app.runrecords.sample import stop_run
+from app.stores.artdaqdb.dialect import dumps, loads
+from app.stores.artdaqdb.document import raw_block
 from app.stores.artdaqdb.store import open_store
 from app.ucondb_server.state import Fault
 from tests.pipeline.conftest import ArchiveEnv
@@ -259,3 +261,30 @@ def test_sigint_stops_claiming_and_exits_130(archive_env: ArchiveEnv, tmp_path: 
     assert sum(
         row.state == State.DONE for (_, stage), row in rows.items() if stage == Stage.MIGRATE
     ) < len(ENDED)  # it stopped before the end
+
+
+def test_migration_refuses_a_document_changed_after_import(archive_env: ArchiveEnv) -> None:
+    ctx = archive_env.context()
+    run_work(ctx, WorkRequest(stages=(Stage.IMPORT,)))
+    database = Path(archive_env.settings.artdaq_db.database_uri.removeprefix("filesystemdb://"))
+    for path in database.glob("*/*.json"):
+        record = loads(path.read_text())
+        if [r.get("name") for r in record.get("runs") or []] == ["1002"] and [
+            e.get("name") for e in record.get("entities") or []
+        ] == ["boot"]:
+            origin = record.get("origin")
+            origin[origin.index(("rawdata", origin.get("rawdata")))] = (
+                "rawdata",
+                raw_block(b"changed after the import\n"),
+            )
+            path.write_text(dumps(record))
+            break
+    else:
+        raise AssertionError("no stored boot document for run 1002")
+    run_work(ctx, WorkRequest(stages=(Stage.MIGRATE,), scan=False))
+    row = ledger(archive_env)[(1002, Stage.MIGRATE)]
+    assert row.error_kind == ErrorKind.ARTDAQDB
+    assert "no longer holds the imported run: boot: 25 bytes" in (row.last_error or "")
+    assert "1002" not in archive_env.ucondb_versions()
+    assert ledger(archive_env)[(1001, Stage.MIGRATE)].state == State.DONE
+    ctx.close()

@@ -122,6 +122,7 @@ def _shadow(value: Any) -> Any:
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NULL = re.compile(r"\bnull\b")
+_NULL_VALUE = re.compile(r"[\[:,]\s*null\b")
 _NEEDS_CLEANING = re.compile(r"[^\t\n\r\x20-\x7e]|\\u")
 
 
@@ -172,6 +173,15 @@ def _find_null(value: Any, path: str) -> str | None:
     return None
 
 
+def _may_hold_null(text: str) -> bool:
+    """Whether a null value may occur outside strings; the cheap searches rule out most texts."""
+    return (
+        "null" in text
+        and _NULL_VALUE.search(text) is not None
+        and _NULL.search(_STRING.sub("", text)) is not None
+    )
+
+
 def loads(text: str) -> Pairs:
     """Parse dialect text into ordered `Pairs` (duplicate keys kept); reject off-dialect text."""
     check_text(text)
@@ -181,7 +191,7 @@ def loads(text: str) -> Pairs:
         raise DialectError(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(obj, Pairs):
         raise DialectError("the top level is not an object")
-    null_at = _find_null(obj, "$") if _NULL.search(_STRING.sub("", text)) else None
+    null_at = _find_null(obj, "$") if _may_hold_null(text) else None
     if null_at:
         raise DialectError(f"{null_at}: null is not part of the dialect")
     return obj
