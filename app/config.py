@@ -265,6 +265,7 @@ class ScannerSection(_New):
 
 class PipelineSection(_New):
     import_workers: PositiveInt | None = None
+    import_in_processes: Bool = True
     migrate_workers: PositiveInt | None = None
     ucondb_upload_concurrency: PositiveInt = 1
     claim_batch: PositiveInt = 4

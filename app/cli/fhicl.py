@@ -9,7 +9,7 @@ import typer
 from app.cli.common import EXIT_FAILED, EXIT_OK
 from app.fhicl.files import check_file, fhicl_files
 from app.stores.artdaqdb.convert import convert_source
-from app.stores.artdaqdb.dialect import DialectError, dumps
+from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.document import build_record
 from app.stores.artdaqdb.naming import InvalidNameError, collection_for, configuration_name
 
@@ -71,7 +71,7 @@ def to_json_command(
             entity=entity,
             run=str(run),
         )
-        text = dumps(built.record)
+        text = built.text
     except OSError as exc:
         typer.echo(f"{path}: cannot read: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from None

@@ -6,7 +6,9 @@ for work done by other processes or replicas sharing the ledger.
 """
 
 import logging
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -80,9 +82,26 @@ def observe_attempt(stage: Stage | str, outcome_state: State | None, seconds: fl
     ATTEMPT_SECONDS.labels(stage=stage_value, outcome=outcome).observe(seconds)
 
 
+_collected = threading.local()
+
+
 def observe_operation(name: str, seconds: float) -> None:
     """Record the latency of one store operation (e.g. `UconDBClient.upload_blob`)."""
     OPERATION_SECONDS.labels(operation=name).observe(seconds)
+    observed = getattr(_collected, "operations", None)
+    if observed is not None:
+        observed.append((name, seconds))
+
+
+@contextmanager
+def collected_operations() -> Iterator[list[tuple[str, float]]]:
+    """Also list this thread's observations, for a worker process to hand them to its parent
+    (whose registry `/metrics` serves)."""
+    _collected.operations = observed = []
+    try:
+        yield observed
+    finally:
+        _collected.operations = None
 
 
 class LedgerCollector(Collector):

@@ -6,16 +6,12 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
-from app.pipeline.conversions import ReusedConversions
+from app.pipeline.import_processes import ImportProcesses
 from app.pipeline.ledger import RetryPolicy
-from app.runrecords.convert.selection import parse_fhiclize_generate
-from app.stores.artdaqdb.backend import ArtdaqStore
-from app.stores.artdaqdb.store import open_configured_store
+from app.pipeline.store_context import StoreContext
 from app.stores.ucondb.client import UconDBClient
 
 
@@ -25,13 +21,21 @@ def worker_id() -> str:
 
 
 @dataclass
-class PipelineContext:
+class PipelineContext(StoreContext):
     """Built once per process (service or CLI command); shared by every worker thread."""
 
-    settings: Settings
     engine: Engine
     owner: str
     stop: threading.Event = field(default_factory=threading.Event)
+
+    @cached_property
+    def import_processes(self) -> ImportProcesses | None:
+        """The import workers' processes, when `pipeline.import_in_processes` asks for them."""
+        pipeline = self.settings.pipeline
+        if not pipeline.import_in_processes:
+            return None
+        assert pipeline.import_workers is not None
+        return ImportProcesses(self.settings, pipeline.import_workers)
 
     @cached_property
     def policy(self) -> RetryPolicy:
@@ -44,21 +48,6 @@ class PipelineContext:
             max_seconds=pipeline.backoff_max_seconds,
             jitter=pipeline.backoff_jitter,
         )
-
-    @cached_property
-    def generate(self) -> frozenset[str]:
-        """Which conversions and generated files the legacy `fhiclize_generate` enables."""
-        return parse_fhiclize_generate(self.settings.fhiclize_generate)
-
-    @cached_property
-    def converter(self) -> ReusedConversions:
-        """The store's FHiCL converter, reusing the import stage's validation parse."""
-        return ReusedConversions()
-
-    @cached_property
-    def store(self) -> ArtdaqStore:
-        """The configured artdaq_database backend."""
-        return open_configured_store(self.settings.artdaq_db, converter=self.converter)
 
     @cached_property
     def ucondb(self) -> UconDBClient:
@@ -81,15 +70,9 @@ class PipelineContext:
         """Concurrent UconDB uploads allowed (the real server serialises them)."""
         return threading.BoundedSemaphore(self.settings.pipeline.ucondb_upload_concurrency)
 
-    def run_dir(self, run: int) -> Path:
-        """The run's record directory."""
-        return self.settings.source_files.run_records_dir / str(run)
-
-    def schema_path(self) -> Path:
-        """`schema.fcl` of the configured `fcl_conf_dir`, stored with every run."""
-        return self.settings.artdaq_db.fcl_conf_dir / "schema.fcl"
-
     def close(self) -> None:
-        """Release network clients."""
+        """Release network clients and worker processes."""
         if "ucondb" in self.__dict__:
             self.ucondb.close()
+        if self.__dict__.get("import_processes") is not None:
+            self.import_processes.close()

@@ -44,6 +44,10 @@ class StageFailure(Exception):
         self.message = message
         self.retryable = retryable
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with every field (import attempts return failures from worker processes)."""
+        return (type(self), (self.kind, self.message), {"retryable": self.retryable})
+
 
 @dataclass(frozen=True)
 class StageOutcome:

@@ -17,11 +17,13 @@ from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
 from app.pipeline.ledger import make_pending
+from app.pipeline.store_context import StoreContext
 from app.runrecords.convert.config_name import config_name_from_metadata
 from app.runrecords.convert.record import convert_record
 from app.runrecords.reader import RecordError, RunRecord, read_record
 from app.stores.artdaqdb.conversion import Conversion
 from app.stores.artdaqdb.convert import convert_source
+from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.results import ArchiveResult, ExpectedFile, VerifyResult
 
@@ -77,7 +79,14 @@ def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRu
         to_check[RUN_HISTORY2] = runhistory2
     conversions: dict[str, tuple[bytes, Conversion]] = {}
     for entity, data in sorted(to_check.items()):
-        conversion = convert_source(data, f"{run}/{entity}.fcl")
+        try:
+            conversion = convert_source(data, f"{run}/{entity}.fcl")
+        except DialectError as exc:
+            raise StageFailure(
+                ErrorKind.FHICL,
+                f"run {run}: {entity}.fcl converts to a value artdaq_database cannot hold: {exc}",
+                retryable=False,
+            ) from None
         if conversion.parse_error:
             raise StageFailure(
                 ErrorKind.FHICL, f"run {run}: {conversion.parse_error}", retryable=False
@@ -138,7 +147,7 @@ def _store(
     return archived, configuration, ctx.store.verify_run(run, configuration, expected)
 
 
-def import_run(ctx: PipelineContext, claim: Claim) -> StageOutcome:
+def import_run(ctx: StoreContext, claim: Claim) -> StageOutcome:
     """The import stage for one claimed run (slow I/O; no ledger session)."""
     run = claim.run
     scanner = ctx.settings.scanner
@@ -213,4 +222,9 @@ def complete_import(session: Session, claim: Claim, outcome: StageOutcome, now: 
 
 def import_stage(ctx: PipelineContext) -> StageDefinition:
     """The import stage bound to a context."""
-    return StageDefinition(Stage.IMPORT, lambda claim: import_run(ctx, claim), complete_import)
+    processes = ctx.import_processes
+    if processes is None:
+        return StageDefinition(Stage.IMPORT, lambda claim: import_run(ctx, claim), complete_import)
+    return StageDefinition(
+        Stage.IMPORT, lambda claim: processes.run(import_run, claim), complete_import
+    )

@@ -10,7 +10,7 @@ from app.fhicl.dbjson import fhicl_to_document
 from app.fhicl.errors import FhiclError
 from app.fhicl.pairs import Pairs
 from app.stores.artdaqdb.conversion import Conversion
-from app.stores.artdaqdb.dialect import ascii_only
+from app.stores.artdaqdb.dialect import ascii_only, dumps_part
 
 PARSE_ERROR_KEY = "archiver_parse_error"
 _IN_DIALECT = re.compile(rb"[\t\n\r\x08\x0c\x20-\x7e]*")
@@ -49,7 +49,9 @@ def no_comments() -> list[Pairs]:
 def _unparsable(error: str) -> Conversion:
     message, _ = ascii_only(error)
     message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
-    return Conversion(placeholder_document(message), no_comments(), parse_error=message)
+    return Conversion(
+        dumps_part(placeholder_document(message)), dumps_part(no_comments()), parse_error=message
+    )
 
 
 def convert_source(source: bytes, name: str) -> Conversion:
@@ -63,7 +65,9 @@ def convert_source(source: bytes, name: str) -> Conversion:
         return _unparsable(f"{name}: nested too deeply to parse (tables or sequences)")
     comments = list(converted.comments) or no_comments()
     if _IN_DIALECT.fullmatch(source):  # every stored string comes from the source: nothing to fix
-        return Conversion(converted.document, comments)
+        return Conversion(dumps_part(converted.document), dumps_part(comments))
     document, doc_changed = ascii_only(converted.document)
     comments, comments_changed = ascii_only(comments)
-    return Conversion(document, comments, ascii_replaced=doc_changed or comments_changed)
+    return Conversion(
+        dumps_part(document), dumps_part(comments), ascii_replaced=doc_changed or comments_changed
+    )

@@ -145,10 +145,15 @@ def dumps(obj: Pairs | dict[str, Any]) -> str:
     """
     if not isinstance(obj, Pairs | dict):
         raise DialectError("the top level of a document must be an object")
+    return dumps_part(obj)
+
+
+def dumps_part(value: Pairs | dict[str, Any] | list[Any]) -> str:
+    """`dumps` for a part of a document (an object or an array), spliced in by the writer."""
     try:
-        text = _fast_text(obj)
+        text = _fast_text(value)
     except (TypeError, ValueError):
-        text = "".join(_encode(obj, "$"))  # raises DialectError naming the offending path
+        text = "".join(_encode(value, "$"))  # raises DialectError naming the offending path
     check_text(text)
     return text
 

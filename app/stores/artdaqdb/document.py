@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from app.fhicl.pairs import Pairs
 from app.stores.artdaqdb.conversion import Conversion, Converter
+from app.stores.artdaqdb.dialect import dumps, loads
 from app.stores.artdaqdb.timestamps import format_timestamp
 
 OID_SALT = "archiver-oid-v1"
@@ -77,8 +78,10 @@ def _stamped(name: str, timestamp: str) -> Pairs:
     return Pairs([("name", name), ("assigned", timestamp)])
 
 
+_PARTS_PREFIX = '{"document":{},"comments":[],'
+
+
 def assemble_record(
-    conversion: Conversion,
     source: bytes,
     *,
     oid: str,
@@ -89,7 +92,8 @@ def assemble_record(
     run: str,
     timestamp: str,
 ) -> Pairs:
-    """The full record with every §3.1 key, in the order the C++ tools write them."""
+    """Every §3.1 key in the order the C++ tools write them; `document` and `comments` stay
+    empty until `record_text` splices in the conversion's text."""
     origin = Pairs(
         [
             ("format", "fhicl"),
@@ -105,8 +109,8 @@ def assemble_record(
     )
     return Pairs(
         [
-            ("document", conversion.document),
-            ("comments", conversion.comments),
+            ("document", Pairs()),
+            ("comments", []),
             ("origin", origin),
             ("version", version),
             ("entities", [_stamped(entity, timestamp)]),
@@ -123,13 +127,29 @@ def assemble_record(
     )
 
 
+def record_text(record: Pairs, conversion: Conversion) -> str:
+    """The stored text of an assembled record: its keys with the conversion's parts in place."""
+    text = dumps(record)
+    if not text.startswith(_PARTS_PREFIX):
+        raise ValueError("the record does not start with empty document and comments parts")
+    return (
+        f'{{"document":{conversion.document_json},"comments":{conversion.comments_json},'
+        + text[len(_PARTS_PREFIX) :]
+    )
+
+
 @dataclass(frozen=True)
 class BuiltRecord:
     """A record ready to store, with its deterministic oid and the conversion that fed it."""
 
-    record: Pairs
+    text: str
     oid: str
     conversion: Conversion
+
+    @property
+    def record(self) -> Pairs:
+        """The record as a tree (parsed from `text`)."""
+        return loads(self.text)
 
 
 def build_record(
@@ -147,7 +167,6 @@ def build_record(
     conversion = converter(source, entity)
     oid = object_id(collection, configuration, version, entity)
     record = assemble_record(
-        conversion,
         source,
         oid=oid,
         collection=collection,
@@ -157,4 +176,4 @@ def build_record(
         run=run,
         timestamp=timestamp or format_timestamp(),
     )
-    return BuiltRecord(record, oid, conversion)
+    return BuiltRecord(record_text(record, conversion), oid, conversion)

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.stores.artdaqdb.conversion import Conversion, Converter
-from app.stores.artdaqdb.dialect import dumps
-from app.stores.artdaqdb.document import assemble_record, object_id, read_raw_block
+from app.stores.artdaqdb.document import assemble_record, object_id, read_raw_block, record_text
 from app.stores.artdaqdb.fsio import atomic_write, database_lock, remove_stale_temporaries
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
@@ -160,7 +159,6 @@ def _check(context: _Context, entity: str, version: str, source: bytes) -> _Plan
 def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
     plan.conversion = context.convert(plan.entity, plan.source)
     record = assemble_record(
-        plan.conversion,
         plan.source,
         oid=oid,
         collection=plan.collection,
@@ -171,7 +169,7 @@ def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
         timestamp=format_timestamp(),
     )
     plan.oid = oid
-    plan.record_text = dumps(record)
+    plan.record_text = record_text(record, plan.conversion)
     plan.index_entry = entry_for(oid, record)
     return plan
 

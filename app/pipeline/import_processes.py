@@ -1,0 +1,97 @@
+"""Import attempts in worker processes: FHiCL parsing and conversion are CPU-bound Python, so
+threads of one process share one core while processes use them all.
+
+Each worker builds its own `StoreContext` from the settings. Only the claim goes in and only the
+outcome (or a `StageFailure`) comes back, with the operation timings the worker observed, so a
+run's conversions never cross processes and a worker that dies fails only its own attempt.
+"""
+
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from app.config import Settings
+from app.metrics.prometheus import collected_operations, observe_operation
+from app.models import ErrorKind
+from app.pipeline.claims import Claim
+from app.pipeline.driver import StageFailure, StageOutcome
+from app.pipeline.store_context import StoreContext
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[StoreContext, Claim], StageOutcome]
+_Result = tuple[StageOutcome | StageFailure, list[tuple[str, float]]]
+
+_context: StoreContext | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    """Worker initializer; the parent alone decides when work stops (Ctrl-C, SIGTERM)."""
+    global _context
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _context = StoreContext(settings)
+
+
+def _attempt(work: Work, claim: Claim) -> _Result:
+    """Run one attempt in a worker; every error comes back as a StageFailure (picklable)."""
+    assert _context is not None, "worker process not initialised"
+    with collected_operations() as observed:
+        try:
+            outcome: StageOutcome | StageFailure = work(_context, claim)
+        except StageFailure as failure:
+            outcome = failure
+        except Exception as exc:  # an unexpected error fails only this run
+            log.exception("internal error while processing run %s", claim.run)
+            outcome = StageFailure(
+                ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
+            )
+    return outcome, observed
+
+
+class ImportProcesses:
+    """A pool of `workers` processes (spawned: the service's threads must not be forked)."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self._settings = settings
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self._settings,),
+        )
+
+    def run(self, work: Work, claim: Claim) -> StageOutcome:
+        """`work(context, claim)` in a worker process; its outcome, or its failure raised here."""
+        with self._lock:
+            pool = self._pool
+        try:
+            outcome, observed = pool.submit(_attempt, work, claim).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = self._new_pool()
+            raise StageFailure(
+                ErrorKind.INTERNAL,
+                f"run {claim.run}: the import worker process died (killed or out of memory);"
+                " the attempt will be retried",
+            ) from None
+        for name, seconds in observed:
+            observe_operation(name, seconds)
+        if isinstance(outcome, StageFailure):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        """Stop the workers after their current attempts."""
+        with self._lock:
+            self._pool.shutdown(wait=True, cancel_futures=True)

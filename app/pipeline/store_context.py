@@ -1,0 +1,42 @@
+"""What the import stage needs from the settings alone, so that worker processes can build it."""
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from app.config import Settings
+from app.pipeline.conversions import ReusedConversions
+from app.runrecords.convert.selection import parse_fhiclize_generate
+from app.stores.artdaqdb.backend import ArtdaqStore
+from app.stores.artdaqdb.store import open_configured_store
+
+
+@dataclass
+class StoreContext:
+    """What the import needs from the settings alone: source records and the store (no ledger),
+    so import worker processes can build their own."""
+
+    settings: Settings
+
+    @cached_property
+    def generate(self) -> frozenset[str]:
+        """Which conversions and generated files the legacy `fhiclize_generate` enables."""
+        return parse_fhiclize_generate(self.settings.fhiclize_generate)
+
+    @cached_property
+    def converter(self) -> ReusedConversions:
+        """The store's FHiCL converter, reusing the import stage's validation parse."""
+        return ReusedConversions()
+
+    @cached_property
+    def store(self) -> ArtdaqStore:
+        """The configured artdaq_database backend."""
+        return open_configured_store(self.settings.artdaq_db, converter=self.converter)
+
+    def run_dir(self, run: int) -> Path:
+        """The run's record directory."""
+        return self.settings.source_files.run_records_dir / str(run)
+
+    def schema_path(self) -> Path:
+        """`schema.fcl` of the configured `fcl_conf_dir`, stored with every run."""
+        return self.settings.artdaq_db.fcl_conf_dir / "schema.fcl"

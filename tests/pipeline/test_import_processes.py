@@ -1,0 +1,89 @@
+"""Import attempts in worker processes: outcomes, failures and timings cross back intact, and a
+worker that dies fails only its own attempt."""
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.metrics.prometheus import REGISTRY, observe_operation
+from app.models import ErrorKind, Stage
+from app.pipeline.claims import Claim
+from app.pipeline.driver import StageFailure, StageOutcome
+from app.pipeline.import_processes import ImportProcesses
+from app.pipeline.store_context import StoreContext
+from tests.pipeline.conftest import make_settings
+
+
+def _claim(run: int) -> Claim:
+    return Claim(run, Stage.IMPORT, 1, "test", datetime.now(UTC))
+
+
+def report_pid(ctx: StoreContext, claim: Claim) -> StageOutcome:
+    observe_operation("Test.worker_operation", 0.25)
+    return StageOutcome(f"{os.getpid()}", {"run_dir": str(ctx.run_dir(claim.run))})
+
+
+def refuse(ctx: StoreContext, claim: Claim) -> StageOutcome:
+    raise StageFailure(ErrorKind.FHICL, f"run {claim.run}: refused", retryable=False)
+
+
+def break_down(ctx: StoreContext, claim: Claim) -> StageOutcome:
+    raise KeyError("boom")
+
+
+def die(ctx: StoreContext, claim: Claim) -> StageOutcome:
+    os._exit(3)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, "sqlite://", "http://127.0.0.1:9")
+
+
+@pytest.fixture
+def processes(settings: Settings) -> Iterator[ImportProcesses]:
+    pool = ImportProcesses(settings, workers=2)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _observed() -> float:
+    labels = {"operation": "Test.worker_operation"}
+    return REGISTRY.get_sample_value("rra_store_operation_duration_seconds_count", labels) or 0.0
+
+
+def test_work_runs_in_another_process_with_the_settings(
+    processes: ImportProcesses, settings: Settings
+) -> None:
+    before = _observed()
+    outcome = processes.run(report_pid, _claim(1234))
+    assert outcome.message != str(os.getpid())
+    assert outcome.fields == {"run_dir": str(settings.source_files.run_records_dir / "1234")}
+    assert _observed() == before + 1
+
+
+def test_failures_keep_their_kind_and_retryability(processes: ImportProcesses) -> None:
+    with pytest.raises(StageFailure) as refused:
+        processes.run(refuse, _claim(7))
+    assert (refused.value.kind, refused.value.retryable) == (ErrorKind.FHICL, False)
+    assert refused.value.message == "run 7: refused"
+    with pytest.raises(StageFailure) as broken:
+        processes.run(break_down, _claim(8))
+    assert broken.value.kind == ErrorKind.INTERNAL and broken.value.retryable
+    assert broken.value.message == "internal error: KeyError: 'boom'"
+
+
+def test_a_dead_worker_fails_its_attempt_and_the_next_one_gets_a_new_pool(
+    processes: ImportProcesses,
+) -> None:
+    with pytest.raises(StageFailure) as died:
+        processes.run(die, _claim(9))
+    assert died.value.kind == ErrorKind.INTERNAL and died.value.retryable
+    assert "worker process died" in died.value.message
+    assert processes.run(report_pid, _claim(10)).message.isdigit()
