@@ -53,9 +53,9 @@ SETTINGS_CHANGED = {
 }
 
 
-def max_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def max_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size of this process so far, or of its largest reaped child (KiB)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def child(config: Path) -> None:
@@ -86,8 +86,10 @@ def child(config: Path) -> None:
         "failed": report.failed_runs,
         "rss_before_mb": rss_before,
         "peak_rss_mb": max_rss_mb(),
+        "import_process_peak_rss_mb": max_rss_mb(resource.RUSAGE_CHILDREN),
         "workers": {
             "import": settings.pipeline.import_workers,
+            "import_in_processes": settings.pipeline.import_in_processes,
             "migrate": settings.pipeline.migrate_workers,
         },
     }

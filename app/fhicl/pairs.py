@@ -1,7 +1,7 @@
 """Ordered JSON objects that may repeat keys: artdaq_database documents keep duplicate keys."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 
 class Pairs(list[tuple[str, Any]]):
@@ -17,3 +17,7 @@ class Pairs(list[tuple[str, Any]]):
     def keys(self) -> Iterator[str]:
         """Keys in document order, duplicates included."""
         return (name for name, _ in self)
+
+
+JsonObject: TypeAlias = Pairs | dict[str, Any]
+"""An object as read: ordered `Pairs`, or a dict where key order and duplicates do not matter."""

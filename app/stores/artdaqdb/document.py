@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-from app.fhicl.pairs import Pairs
+from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.conversion import Conversion, Converter
 from app.stores.artdaqdb.dialect import dumps, loads
 from app.stores.artdaqdb.timestamps import format_timestamp
@@ -48,10 +48,10 @@ class RawContent:
     problem: str | None = None
 
 
-def read_raw_block(record: Pairs) -> RawContent:
+def read_raw_block(record: JsonObject) -> RawContent:
     """Decode and check `origin.rawdata`; a damaged block reads as absent, with the reason."""
     origin = record.get("origin")
-    rawdata = origin.get("rawdata") if isinstance(origin, Pairs) else None
+    rawdata = origin.get("rawdata") if isinstance(origin, Pairs | dict) else None
     if not isinstance(rawdata, list) or not rawdata or rawdata[0] != RAW_MARKER:
         return RawContent(None)
     if len(rawdata) != 4 or not all(isinstance(item, str) for item in rawdata):

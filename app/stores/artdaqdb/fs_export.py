@@ -8,7 +8,7 @@ import hashlib
 from collections import defaultdict
 from pathlib import Path
 
-from app.fhicl.pairs import Pairs
+from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.conversion import Regenerator
 from app.stores.artdaqdb.document import read_raw_block
 from app.stores.artdaqdb.errors import ArtdaqStoreError
@@ -29,10 +29,11 @@ def _rank_key(document: StoredDocument, configuration: str) -> tuple[bool, tuple
     return rank is not None, rank or ()
 
 
-def _read(root: Path, document: StoredDocument) -> Pairs:
+def _read(root: Path, document: StoredDocument, *, ordered: bool = True) -> JsonObject:
+    """The stored record; `ordered=False` when only the raw block is wanted (faster)."""
     path = document_path(root, document.collection, document.oid)
     try:
-        return read_record(path).record
+        return read_record(path, ordered=ordered).record
     except FileNotFoundError:
         raise ArtdaqStoreError(
             f"{path}: the index lists this document but the file is missing"
@@ -108,14 +109,15 @@ def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str)
         manifest: list[ExportEntry] = []
         for document in sorted(chosen, key=lambda d: d.entity):
             path = document_path(root, document.collection, document.oid)
-            record = _read(root, document)
+            record = _read(root, document, ordered=False)
             raw = read_raw_block(record)
             if raw.problem:
                 warnings.append(f"{path}: {raw.problem}; regenerating the file instead")
             if raw.data is not None:
                 data, source = raw.data, FileSource.RAW
             else:
-                data = regenerator(record.get("document")).encode("ascii", errors="replace")
+                ordered = _read(root, document).get("document")
+                data = regenerator(ordered).encode("ascii", errors="replace")
                 source = FileSource.REGENERATED
                 warnings.append(
                     f"{document.entity}.fcl is regenerated from {path}, not the original file"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.fhicl.pairs import Pairs
+from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.document import object_id, read_raw_block
 from app.stores.artdaqdb.fsio import database_lock
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
@@ -44,19 +44,19 @@ class _Findings:
     reindex: dict[str, list[IndexEntry]] = field(default_factory=dict)
 
 
-def _first_name(record: Pairs, key: str) -> object:
+def _first_name(record: JsonObject, key: str) -> object:
     items = record.get(key)
-    if isinstance(items, list) and items and isinstance(items[0], Pairs):
+    if isinstance(items, list) and items and isinstance(items[0], Pairs | dict):
         return items[0].get("name")
     return None
 
 
 def _record_problems(
-    record: Pairs, oid: str, collection: str, identity: dict[str, str]
+    record: JsonObject, oid: str, collection: str, identity: dict[str, str]
 ) -> list[str]:
     identifier = record.get("_id")
     problems = []
-    if not isinstance(identifier, Pairs) or identifier.get("$oid") != oid:
+    if not isinstance(identifier, Pairs | dict) or identifier.get("$oid") != oid:
         problems.append(f"_id.$oid is not the file stem {oid}")
     if record.get("collection") != collection:
         problems.append(f"collection is {record.get('collection')!r}, not {collection!r}")
@@ -106,7 +106,7 @@ def _check_one(
     oid = present[0]
     path = document_path(root, collection, oid)
     try:
-        stored = read_record(path)
+        stored = read_record(path, ordered=False)
     except DocumentCorruptError as exc:
         findings.mismatch.append(issue(exc.reason, oid))
         return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.fhicl.pairs import Pairs
+from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.dialect import DialectError, check_text
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.timestamps import is_timestamp
@@ -136,10 +136,14 @@ def _add(table: dict[str, list[str]], key: str, value: str) -> None:
     _insert_sorted(table.setdefault(key, []), value)
 
 
-def _named(items: object) -> list[Pairs]:
+def _named(items: object) -> list[JsonObject]:
     if not isinstance(items, list):
         return []
-    return [item for item in items if isinstance(item, Pairs) and isinstance(item.get("name"), str)]
+    return [
+        item
+        for item in items
+        if isinstance(item, Pairs | dict) and isinstance(item.get("name"), str)
+    ]
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ class IndexEntry:
     runs: tuple[str, ...]
 
 
-def entry_for(oid: str, record: Pairs) -> IndexEntry:
+def entry_for(oid: str, record: JsonObject) -> IndexEntry:
     """Read the indexed fields of a record, tolerating old or partial records."""
     aliases = record.get("aliases")
     version = record.get("version")
@@ -168,7 +172,7 @@ def entry_for(oid: str, record: Pairs) -> IndexEntry:
         entities=tuple(item.get("name") for item in _named(record.get("entities"))),
         aliases=tuple(
             item.get("name")
-            for item in _named(aliases.get("active") if isinstance(aliases, Pairs) else None)
+            for item in _named(aliases.get("active") if isinstance(aliases, Pairs | dict) else None)
         ),
         runs=tuple(item.get("name") for item in _named(record.get("runs"))),
     )

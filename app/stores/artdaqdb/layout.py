@@ -10,13 +10,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.fhicl.pairs import Pairs
+from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.dialect import (
     DialectError,
     ascii_only,
     dumps,
     loads,
     loads_first_object,
+    loads_for_lookup,
 )
 from app.stores.artdaqdb.document import random_object_id
 from app.stores.artdaqdb.errors import ArtdaqStoreError
@@ -126,26 +127,30 @@ def ensure_database(root: Path, uri: str) -> None:
 class StoredRecord:
     """A document read from disk; `dialect_problem` says why a strict parse failed, if it did."""
 
-    record: Pairs
+    record: JsonObject
     dialect_problem: str | None = None
 
 
-def parse_record(text: str) -> StoredRecord:
-    """Parse a document strictly, falling back to the tolerant reader for old C++ records."""
+def parse_record(text: str, *, ordered: bool = True) -> StoredRecord:
+    """Parse a document strictly, falling back to the tolerant reader for old C++ records.
+
+    `ordered=False` reads objects as dicts (faster) for callers that only look keys up.
+    """
     try:
-        return StoredRecord(loads(text))
+        return StoredRecord(loads(text) if ordered else loads_for_lookup(text))
     except DialectError as strict:
         record, trailing = loads_first_object(text)
         problem = str(strict) + (" (text after the record ignored)" if trailing else "")
         return StoredRecord(record, problem)
 
 
-def read_record(path: Path) -> StoredRecord:
+def read_record(path: Path, *, ordered: bool = True) -> StoredRecord:
     """Read a document, retrying first because a C++ writer may be rewriting it in place."""
     reason = ""
     for attempt in range(READ_ATTEMPTS):
         try:
-            return parse_record(path.read_bytes().decode("utf-8", errors="replace"))
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            return parse_record(text, ordered=ordered)
         except DialectError as exc:
             reason = str(exc)
         if attempt + 1 < READ_ATTEMPTS:
