@@ -4,7 +4,8 @@ For small records (`--runs`) and large ones (`--large-runs`, 110 processes, ≈1
 pipeline runs with its default workers (`PipelineContext` + `run_work`, SQLite ledger in a temp
 dir) against a real filesystemdb and the UconDB stand-in. Each pipeline runs in a child process
 of its own so its peak RSS (`ru_maxrss`) is the pipeline's alone; the child also reports its RSS
-before the work (interpreter and imports) as the memory baseline.
+before the work (interpreter and imports) as the memory baseline, and the largest peak of its
+import worker processes; the total counts every import process at that peak.
 
 Baseline in the same run, over the same records: the I/O floor, i.e. each record's files copied
 (read + write) and their bytes POSTed and read back over plain httpx from the same stand-in,
@@ -139,6 +140,15 @@ def baseline(records: Path, copies: Path, ucondb: UconDB, key_offset: int) -> di
     return {"seconds": elapsed, "runs": len(runs), "bytes": total}
 
 
+def _total_peak(ours: dict[str, Any]) -> float:
+    """Pipeline process plus every import process at its peak (an upper bound: the peaks need
+    not coincide); just the pipeline process when imports run in its threads."""
+    workers = ours["workers"]
+    if not workers["import_in_processes"]:
+        return float(ours["peak_rss_mb"])
+    return float(ours["peak_rss_mb"] + workers["import"] * ours["import_process_peak_rss_mb"])
+
+
 def case(name: str, runs: int, large: bool, first_run: int, ucondb: UconDB) -> dict[str, Any]:
     """One record size: generate, run the pipeline, run the baseline, compare."""
     with tempfile.TemporaryDirectory(prefix=f"rra-catchup-{name}-") as tmp:
@@ -162,6 +172,8 @@ def case(name: str, runs: int, large: bool, first_run: int, ucondb: UconDB) -> d
         "ratio_to_baseline": round(ours_rate / floor_rate, 3),
         "rss_before_mb": round(ours["rss_before_mb"], 1),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "import_process_peak_rss_mb": round(ours["import_process_peak_rss_mb"], 1),
+        "total_peak_rss_mb": round(_total_peak(ours), 1),
         "workers": ours["workers"],
         "failed_runs": ours["failed"],
     }
@@ -186,7 +198,7 @@ def main() -> None:
     goals = {
         "small_runs_per_min": small["runs_per_min"] >= GOALS["small_runs_per_min"],
         "large_runs_per_min": large["runs_per_min"] >= GOALS["large_runs_per_min"],
-        "large_peak_rss_mb": large["peak_rss_mb"] <= GOALS["large_peak_rss_mb"],
+        "large_peak_rss_mb": large["total_peak_rss_mb"] <= GOALS["large_peak_rss_mb"],
     }
     print_figures(
         "catchup",
@@ -199,7 +211,9 @@ def main() -> None:
         },
         f"catchup: small {small['runs_per_min']} runs/min (floor {small['baseline_runs_per_min']})"
         f", large {large['runs_per_min']} runs/min (floor {large['baseline_runs_per_min']}), "
-        f"peak RSS {large['peak_rss_mb']} MB with {large['record_mb']} MB records; goals met: "
+        f"peak RSS {large['total_peak_rss_mb']} MB (pipeline {large['peak_rss_mb']} + "
+        f"{large['workers']['import']} x import process {large['import_process_peak_rss_mb']}) "
+        f"with {large['record_mb']} MB records; goals met: "
         + ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in goals.items()),
     )
 
