@@ -2,7 +2,8 @@
 
 Stage workers drain due rows continuously (a run is picked up seconds after it becomes due);
 the scheduler scans, reconciles and sweeps; jobs run on demand. All of them call the same
-pipeline functions as the CLI.
+pipeline functions as the CLI. A scan that sees runs settling asks for one follow-up scan at the
+moment the first becomes ready, so a stopped run waits its settle period, not the scan interval.
 """
 
 import logging
@@ -36,11 +37,12 @@ from app.pipeline.job_work import execute_job
 from app.pipeline.migrator import migrate_stage
 from app.pipeline.reconcile import reconcile
 from app.pipeline.runner import scan
-from app.scheduler import Tick, make_scheduler, triggers
+from app.scheduler import FollowUp, Tick, make_scheduler, triggers
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
+FOLLOW_UP_MARGIN = timedelta(seconds=1)
 
 
 class StageWorker:
@@ -133,6 +135,9 @@ class Service:
         self.jobs = JobRunner(engine, partial(execute_job, self.ctx), owner=self.ctx.owner)
         self.ticks = self._ticks()
         self.scheduler = make_scheduler(engine, self.ticks)
+        self.scan_follow_up = FollowUp(
+            self.scheduler, engine, next(t for t in self.ticks if t.name == "scan")
+        )
 
     def _ticks(self) -> list[Tick]:
         when = triggers(self.ctx.settings.schedule)
@@ -140,7 +145,7 @@ class Service:
             Tick(
                 "scan",
                 when["scan"],
-                lambda: scan(self.ctx),
+                self.scan_tick,
                 "scan the run records; ready runs become due",
             ),
             Tick(
@@ -162,6 +167,12 @@ class Service:
                 "send the daily summary by e-mail/Slack",
             ),
         ]
+
+    def scan_tick(self) -> None:
+        """Scan; if runs are settling, scan again just after the first becomes ready."""
+        settled = scan(self.ctx).next_settled_at
+        if settled is not None and not self.ctx.stop.is_set():
+            self.scan_follow_up.request(settled + FOLLOW_UP_MARGIN)
 
     def sweep(self) -> None:
         """Expired leases back to retry, dead jobs failed; then the alerts of this tick: new
@@ -235,6 +246,8 @@ class Service:
         for tick in self.ticks:
             job = self.scheduler.get_job(tick.name)
             next_run = getattr(job, "next_run_time", None) if self.scheduler.running else None
+            if next_run is not None and tick is self.scan_follow_up.tick:
+                next_run = min(next_run, self.scan_follow_up.pending() or next_run)
             entries.append(
                 {
                     "id": tick.name,
@@ -272,4 +285,6 @@ class Service:
         if self.scheduler.get_job(name) is None:
             return False
         (self.scheduler.pause_job if pause else self.scheduler.resume_job)(name)
+        if pause and name == self.scan_follow_up.tick.name:
+            self.scan_follow_up.cancel()
         return True

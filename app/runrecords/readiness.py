@@ -112,6 +112,16 @@ def import_eligible(readiness: Readiness, *, released: bool, policy: ScanPolicy)
     return dead and (released or policy.archive_never_stopped)
 
 
+def settles_at(facts: RunFacts, *, policy: ScanPolicy, now: datetime) -> datetime | None:
+    """When a run that waits only for its settle period becomes `ready`; None for any other run.
+    The service scans again at that moment rather than at its next tick."""
+    complete = facts.metadata_problem is None and facts.stopped and facts.ends_with_newline
+    if not complete or facts.newest_change_ns is None:
+        return None
+    at = _from_ns(facts.newest_change_ns) + timedelta(seconds=policy.settle_seconds)
+    return at if at > now else None
+
+
 def _stopped(facts: RunFacts, *, policy: ScanPolicy, now: datetime) -> tuple[Readiness, str]:
     if not facts.ends_with_newline:
         return (

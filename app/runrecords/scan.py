@@ -40,6 +40,7 @@ from app.runrecords.readiness import (
     decide_readiness,
     import_eligible,
     partition_heads,
+    settles_at,
 )
 from app.runrecords.runnumbers import AnomalyReason
 from app.timeutil import utcnow
@@ -67,6 +68,8 @@ class ScanResult:
     vanished: list[int] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     unchanged: int = 0
+    next_settled_at: datetime | None = None
+    """When the first run still inside its settle period becomes ready (None: none is)."""
 
     def counts(self) -> dict[str, int]:
         """Summary numbers: new runs, newly ready, not ready, newly flagged, anomalies, ..."""
@@ -127,6 +130,7 @@ def scan_records(
             continue
         else:
             readiness, reason = decide_readiness(item.facts, policy=policy, now=now, heads=heads)
+            _note_settling(result, settles_at(item.facts, policy=policy, now=now))
         changed = _set_readiness(session, item, readiness, reason, now, result)
         eligible = import_eligible(readiness, released=item.run.released, policy=policy)
         _sync_import_row(session, rows, item.run.run_number, eligible=eligible, now=now)
@@ -141,6 +145,12 @@ def scan_records(
     )
     session.exec(update(Run).where(Run.present.is_(True)).values(last_scanned_at=now))
     return result
+
+
+def _note_settling(result: ScanResult, at: datetime | None) -> None:
+    """Keep the earliest moment a settling run becomes ready."""
+    if at is not None and (result.next_settled_at is None or at < result.next_settled_at):
+        result.next_settled_at = at
 
 
 def _see(

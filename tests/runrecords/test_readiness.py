@@ -20,6 +20,7 @@ from app.runrecords.readiness import (
     import_eligible,
     partition_heads,
     scan_policy,
+    settles_at,
 )
 
 NOW = datetime(2024, 10, 3, 12, 0, 0, tzinfo=UTC)
@@ -80,6 +81,32 @@ def test_settle_period_is_configurable() -> None:
     newest = ns(NOW - timedelta(seconds=90))
     assert decide(facts(newest_change_ns=newest), settle_seconds=120) is Readiness.IN_PROGRESS
     assert decide(facts(newest_change_ns=newest), settle_seconds=0) is Readiness.READY
+
+
+def test_settles_at_is_when_a_settling_run_becomes_ready() -> None:
+    """The moment `settles_at` gives is the first at which `decide_readiness` says ready."""
+    changed = NOW - timedelta(seconds=20)
+    run = facts(newest_change_ns=ns(changed))
+    at = settles_at(run, policy=POLICY, now=NOW)
+    assert at == changed + timedelta(seconds=60)
+    assert decide_readiness(run, policy=POLICY, now=at, heads=NO_HEADS)[0] is Readiness.READY
+    before = at - timedelta(milliseconds=1)
+    assert decide_readiness(run, policy=POLICY, now=before, heads=NO_HEADS)[0] is (
+        Readiness.IN_PROGRESS
+    )
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        facts(),  # settled long since
+        facts(ends_with_newline=False, newest_change_ns=ns(NOW)),  # append incomplete
+        facts(stopped=False, newest_change_ns=ns(NOW)),  # still running
+        facts(metadata_problem="is missing", newest_change_ns=ns(NOW)),
+    ],
+)
+def test_settles_at_is_none_unless_only_the_settle_period_remains(run: RunFacts) -> None:
+    assert settles_at(run, policy=POLICY, now=NOW) is None
 
 
 def test_stop_line_without_final_newline_is_in_progress() -> None:

@@ -370,6 +370,23 @@ def test_settle_period_then_ready(session: Session, root: Path) -> None:
     assert (None, "in_progress", "ready") in transitions
 
 
+def test_scan_reports_when_the_first_settling_run_becomes_ready(
+    session: Session, root: Path
+) -> None:
+    make_run(root, "300", RUNNING, partition=1)
+    late, early = make_run(root, "301", RUNNING, partition=2), make_run(root, "302", RUNNING)
+    assert scan(session, root).next_settled_at is None  # running runs have no settle deadline
+    append(late / "metadata.txt", stop_line(NOW), NOW + timedelta(seconds=30))
+    append(early / "metadata.txt", stop_line(NOW), NOW + timedelta(seconds=10))
+    result = scan(session, root, NOW + timedelta(seconds=40))
+    assert result.next_settled_at == NOW + timedelta(seconds=70)
+    result = scan(session, root, NOW + timedelta(seconds=75))
+    assert result.ready == [302]
+    assert result.next_settled_at == NOW + timedelta(seconds=90)
+    result = scan(session, root, NOW + timedelta(seconds=90))
+    assert (result.ready, result.next_settled_at) == ([301], None)
+
+
 def test_running_run_becomes_never_stopped_when_a_later_run_starts(
     session: Session, root: Path
 ) -> None:
