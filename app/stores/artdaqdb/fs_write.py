@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.stores.artdaqdb.conversion import Conversion, Converter
 from app.stores.artdaqdb.document import assemble_record, object_id, read_raw_block, record_text
-from app.stores.artdaqdb.fsio import atomic_write, database_lock, remove_stale_temporaries
+from app.stores.artdaqdb.fsio import database_lock, install, remove_stale_temporaries, stage
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
 from app.stores.artdaqdb.layout import (
@@ -58,7 +58,7 @@ class _Plan:
     status: EntityStatus
     oid: str | None = None
     detail: str = ""
-    record_text: str | None = None
+    staged: Path | None = None
     index_entry: IndexEntry | None = None
     conversion: Conversion | None = None
     warnings: list[str] = field(default_factory=list)
@@ -169,7 +169,7 @@ def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
         timestamp=format_timestamp(),
     )
     plan.oid = oid
-    plan.record_text = record_text(record, plan.conversion)
+    plan.staged = stage(context.root, record_text(record, plan.conversion).encode("ascii"))
     plan.index_entry = entry_for(oid, record)
     return plan
 
@@ -188,10 +188,8 @@ def _apply(root: Path, plans: list[_Plan]) -> None:
     )
     for plan in pending:
         ensure_collection(root, plan.collection)
-        assert plan.oid is not None and plan.record_text is not None
-        atomic_write(
-            root, document_path(root, plan.collection, plan.oid), plan.record_text.encode("ascii")
-        )
+        assert plan.oid is not None and plan.staged is not None
+        install(plan.staged, document_path(root, plan.collection, plan.oid))
     touched: dict[str, list[IndexEntry]] = {}
     for plan in plans:
         if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED) and plan.index_entry:
@@ -222,12 +220,18 @@ def _finish(
     extra: tuple[StoredDocument, ...] = (),
     warnings: tuple[str, ...] = (),
 ) -> ArchiveResult:
-    """Write unless something conflicts; a conflict stops the run with nothing written."""
+    """Write unless something conflicts; a conflict stops the run with nothing written.
+
+    Staged documents of a run that stops here are deleted now; those of a run interrupted by an
+    error are deleted by the next writer (`remove_stale_temporaries`).
+    """
     outcome = _outcome(plans)
     if outcome is Outcome.CONFLICT:
         for plan in plans:
             if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED):
                 plan.status = EntityStatus.NOT_WRITTEN
+            if plan.staged is not None:
+                plan.staged.unlink(missing_ok=True)
     else:
         _apply(context.root, plans)
     warnings += tuple(warning for plan in plans for warning in plan.warnings)

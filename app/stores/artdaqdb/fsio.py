@@ -45,6 +45,12 @@ def atomic_write(root: Path, target: Path, data: bytes) -> None:
     A crash leaves either the old file or the new one at `target`, plus at most one stray
     temporary file in `root`, which `remove_stale_temporaries` deletes under the lock.
     """
+    install(stage(root, data), target)
+
+
+def stage(root: Path, data: bytes) -> Path:
+    """Write `data` durably to a new temporary file in `root` (a writer holding many documents
+    keeps paths, not texts, until it installs them)."""
     temporary = root / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -52,6 +58,15 @@ def atomic_write(root: Path, target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def install(temporary: Path, target: Path) -> None:
+    """Rename a staged file into place and make the rename durable."""
+    try:
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)
