@@ -111,6 +111,26 @@ def test_slow_download_times_out_as_a_retryable_store_error(
     )
 
 
+def test_download_before_the_first_upload_is_none(
+    ucon: RunningServer, client: UconDBClient
+) -> None:
+    assert client.download(8) is None
+    assert _downloads(ucon) == [500]
+
+
+def test_a_server_error_on_download_is_not_absence(
+    ucon: RunningServer, client: UconDBClient
+) -> None:
+    client.upload(8, b"stored")
+    ucon.state.add_fault(Fault("error", endpoint="data", method="GET", times=1))
+
+    with pytest.raises(UconDBError) as error:
+        client.download(8)
+
+    assert (error.value.reason, error.value.retryable) == ("server", True)
+    assert client.download(8) == b"stored"
+
+
 def test_download_returns_exact_bytes_or_none(ucon: RunningServer, client: UconDBClient) -> None:
     data = bytes(range(256)) * 3
     ucon.state.seed_version(*OBJECT, data, key="8")

@@ -442,7 +442,11 @@ class UconDBClient:
         return size, adler & 0xFFFFFFFF, md5.hexdigest()
 
     def download(self, run: int) -> bytes | None:
-        """The stored bytes of the run's key (bounded by the blob limit), or None when absent."""
+        """The stored bytes of the run's key (bounded by the blob limit), or None when absent.
+
+        Before the first upload the server answers 500 (ucondb.md §4.4): the object list tells
+        that apart from a broken server.
+        """
         key = run_key(run)
         path = f"/data/{self.folder}/{self.object_name}/key={key}"
         with self._stream("GET", path, run=run, attempt=1) as response:
@@ -450,6 +454,8 @@ class UconDBClient:
                 return None
             if response.status_code != 200:
                 response.read()
+                if response.status_code == 500 and self.object_name not in self.check_folder():
+                    return None
                 raise _http_error(f"run {run}: download failed", response, run=run)
             body = bytearray()
             for chunk in response.iter_bytes():
