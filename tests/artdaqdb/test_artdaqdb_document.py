@@ -208,3 +208,24 @@ def test_legacy_spaced_names_resolve_to_the_stored_name() -> None:
     assert resolve_configuration("17512/BootDAQ", ["17512/BootDAQ", "17512/BootDAQ2"]) == (
         "17512/BootDAQ"
     )
+
+
+def test_the_stored_text_is_the_record_with_the_conversion_in_place() -> None:
+    source = b"# a comment\nname: value # note\nnested: { list: [1, 'two', 3.5] }\n"
+    built = build_record(
+        source,
+        converter=convert_source,
+        collection="RunHistory",
+        configuration="12500/standard",
+        version="12500/standard",
+        entity="boot",
+        run="12500",
+    )
+    conversion = convert_source(source, "boot")
+    whole = Pairs(
+        [("document", conversion.document), ("comments", conversion.comments)]
+        + [(key, value) for key, value in loads(built.text) if key not in ("document", "comments")]
+    )
+    assert built.text == dumps(whole)
+    assert [key for key, _ in built.record] == TOP_LEVEL_KEYS
+    assert built.record.get("document").get("data").get("main").get("name") == "value"
