@@ -8,6 +8,8 @@ run's conversions never cross processes and a worker that dies fails only its ow
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -30,11 +32,20 @@ _context: StoreContext | None = None
 
 
 def _start_worker(settings: Settings) -> None:
-    """Worker initializer; the parent alone decides when work stops (Ctrl-C, SIGTERM)."""
+    """Worker initializer; the parent alone decides when work stops (Ctrl-C, SIGTERM), and a
+    worker whose parent died (kill -9, OOM) exits instead of waiting for work forever."""
     global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, name="rra-parent-watch", daemon=True).start()
     _context = StoreContext(settings)
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
 
 
 def _attempt(work: Work, claim: Claim) -> _Result:

@@ -2,6 +2,10 @@
 worker that dies fails only its own attempt."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,3 +91,44 @@ def test_a_dead_worker_fails_its_attempt_and_the_next_one_gets_a_new_pool(
     assert died.value.kind == ErrorKind.INTERNAL and died.value.retryable
     assert "worker process died" in died.value.message
     assert processes.run(report_pid, _claim(10)).message.isdigit()
+
+
+ORPHAN_SCRIPT = """
+import os, signal, sys
+from datetime import UTC, datetime
+from app.models import Stage
+from app.pipeline.claims import Claim
+from app.pipeline.import_processes import ImportProcesses
+from tests.pipeline.conftest import make_settings
+from tests.pipeline.test_import_processes import report_pid
+
+settings = make_settings(__import__("pathlib").Path(sys.argv[1]), "sqlite://", "http://127.0.0.1:9")
+pool = ImportProcesses(settings, workers=1)
+print(pool.run(report_pid, Claim(1, Stage.IMPORT, 1, "t", datetime.now(UTC))).message, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
