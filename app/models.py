@@ -145,6 +145,8 @@ class StageStatus(SQLModel, table=True):
         Index("ix_stage_status_due", "stage", "state", "next_attempt_at"),
         Index("ix_stage_status_state_run", "state", "run_number"),
         Index("ix_stage_status_lease", "lease_until"),
+        Index("ix_stage_status_stage_state_run", "stage", "state", "run_number"),
+        Index("ix_stage_status_stage_state_finished", "stage", "state", "finished_at"),
     )
 
     run_number: int = Field(sa_column=_big(primary_key=True))
@@ -250,3 +252,19 @@ class StoreRun(SQLModel, table=True):
     store: str = Field(primary_key=True, max_length=16)
     run_number: int = Field(sa_column=_big(primary_key=True))
     seen_at: datetime = Field(default_factory=utcnow, sa_column=_when(nullable=False))
+
+
+class RunSetWord(SQLModel, table=True):
+    """64 consecutive runs of a named run set as the bits of one integer (bit i: run
+    64 × word + i), kept by database triggers on `runs`, `store_runs` and `stage_status`
+    (migration 0002), so reports read a few thousand words instead of a million rows.
+
+    Sets: `runs:present`, `runs:excluded`, `stores:<store>`, `stage:<stage>:done` and
+    `stage:<stage>:excluded`. A word may be 0 once its runs left the set.
+    """
+
+    __tablename__ = "run_sets"
+
+    name: str = Field(primary_key=True, max_length=32)
+    word: int = Field(sa_column=_big(primary_key=True))
+    bits: int = Field(sa_column=Column(BigInteger, nullable=False))

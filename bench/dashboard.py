@@ -1,19 +1,21 @@
 """Dashboard time to first byte on large ledgers, against `/healthz` measured in the same run.
 
-For each size N, builds a SQLite ledger of N runs with bulk inserts (a few percent missing,
-failures, retries, exclusions, a pending tail, done rows finished over the last 7 days, store
-listings), serves the app with uvicorn on loopback and times the first byte of `/healthz`
-(baseline), `/` (overview: status report, liveness, rate, compact gap map), `/overview/live`
-(the polled fragment) and `/gapmap` (the whole ledger bucketed), each on a new connection.
-The overview is a snapshot shared for a few seconds, so "cold" is the first computation and
-the median mostly the shared snapshot; `overview_compute_ms` times a fresh computation alone.
+For each size N, builds a ledger of N runs (SQLite, or a scratch schema on the PostgreSQL
+server given by `--database-url`) with INSERT … SELECT (a few percent missing, failures,
+retries, exclusions, a pending tail, done rows finished over the last 7 days, store listings),
+serves the app with uvicorn on loopback and times the first byte of `/healthz` (baseline), `/`
+(overview: status report, liveness, rate, compact gap map), `/overview/live` (the polled
+fragment), `/api/report` and `/gapmap` (the whole ledger bucketed), each on a new connection.
+The overview and the report are snapshots shared for a few seconds, so "cold" is the first
+computation and the median mostly the shared snapshot; `overview_compute_ms` and
+`report_compute_ms` time a fresh computation alone, before the server starts.
 Prints JSON and a summary.
 
     .venv/bin/python bench/dashboard.py [--runs 10000 100000] [--repeat 5]
+        [--database-url postgresql+psycopg://…]
 """
 
 import argparse
-import random
 import socket
 import statistics
 import tempfile
@@ -21,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,69 +31,75 @@ import httpx
 import uvicorn
 from common import print_figures
 from fastapi import FastAPI
-from sqlalchemy import insert
+from ledger import backend, create_plan, draw, fill, migrated_engine, scratch_ledger, size_bytes
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import migrate
 from app.config import Settings
-from app.db import make_engine
 from app.main import create_app
-from app.models import Run, StageStatus, StoreRun
+from app.reports.status import build_status_report
 from app.timeutil import utcnow
 from app.web.overview_data import build_overview
 
 FIRST = 10_000
-PATHS = ("/healthz", "/", "/overview/live", "/gapmap")
+FROM_PLAN = "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0"
+PATHS = ("/healthz", "/", "/overview/live", "/api/report", "/gapmap")
 
 
-def build(engine: Engine, runs: int, rng: random.Random) -> None:
+def build(engine: Engine, runs: int, now: datetime) -> None:
     """A ledger shaped like a detector's history (see the module docstring)."""
-    now = utcnow()
-    present = [n for n in range(FIRST, FIRST + runs) if rng.random() > 0.02]
     tail = FIRST + runs - max(1, runs // 100)
-    run_rows, stage_rows, store_rows = [], [], []
-    for n in present:
-        excluded = n % 997 == 0
-        run_rows.append(
-            {
-                "run_number": n,
-                "readiness": "ready",
-                "config_name": f"cfg{n % 7}",
-                "excluded_reason": "bench" if excluded else None,
-                "first_seen_at": now,
-                "last_scanned_at": now,
-            }
-        )
-        finished = now - timedelta(minutes=rng.randrange(7 * 24 * 60))
-        draw = rng.random()
-        imported = "excluded" if excluded else "pending" if n >= tail else "done"
-        if imported == "done" and draw < 0.01:
-            imported = "failed"
-        migrated = "pending" if imported == "done" and n >= tail - 50 else imported
-        if migrated == "done" and draw > 0.995:
-            migrated = "retry"
-        for stage, state in (("import", imported), ("migrate", migrated)):
-            stage_rows.append(
-                {
-                    "run_number": n,
-                    "stage": stage,
-                    "state": state,
-                    "attempts": 1,
-                    "finished_at": finished if state == "done" else None,
-                    "last_error": "bench failure" if state in ("failed", "retry") else None,
-                    "updated_at": now,
-                }
-            )
-        if imported == "done":
-            store_rows.append({"store": "artdaqdb", "run_number": n, "seen_at": now})
-        if migrated == "done":
-            store_rows.append({"store": "ucondb", "run_number": n, "seen_at": now})
-    with Session(engine) as session:
-        session.execute(insert(Run.__table__), run_rows)  # type: ignore[attr-defined]
-        session.execute(insert(StageStatus.__table__), stage_rows)  # type: ignore[attr-defined]
-        session.execute(insert(StoreRun.__table__), store_rows)  # type: ignore[attr-defined]
-        session.commit()
+    failure = f"{draw(4)} < 100"
+    imported = (
+        f"CASE WHEN n % 997 = 0 THEN 'excluded' WHEN n >= {tail} THEN 'pending' "
+        f"WHEN {failure} THEN 'failed' ELSE 'done' END"
+    )
+    migrated = (
+        f"CASE WHEN n % 997 = 0 THEN 'excluded' WHEN n >= {tail} THEN 'pending' "
+        f"WHEN {failure} THEN 'failed' WHEN n >= {tail - 50} THEN 'pending' "
+        f"WHEN {draw(4)} > 9950 THEN 'retry' ELSE 'done' END"
+    )
+    columns = {
+        "present": f"CASE WHEN {draw(1)} >= 200 THEN 1 ELSE 0 END",
+        "imported": imported,
+        "migrated": migrated,
+        "minute": draw(5),
+    }
+    create_plan(engine, FIRST, runs, columns, now=now)
+    fill(
+        engine,
+        [
+            "INSERT INTO runs (run_number, readiness, config_name, excluded_reason, "
+            "changed_after_archive, released, present, first_seen_at, last_scanned_at) "
+            "SELECT n, 'ready', 'cfg' || CAST(n % 7 AS VARCHAR(8)), "
+            "CASE WHEN n % 997 = 0 THEN 'bench' END, FALSE, FALSE, TRUE, clock.at, clock.at "
+            f"{FROM_PLAN} WHERE present = 1",
+            stage_rows("import", "imported"),
+            stage_rows("migrate", "migrated"),
+            store_rows("artdaqdb", "imported"),
+            store_rows("ucondb", "migrated"),
+        ],
+    )
+
+
+def stage_rows(stage: str, state: str) -> str:
+    """INSERT … SELECT of the stage's rows, in the plan's column `state`."""
+    columns = (
+        "run_number, stage, state, attempts, attempts_before_reset, finished_at, last_error, "
+        "updated_at"
+    )
+    values = (
+        f"n, '{stage}', {state}, 1, 0, CASE WHEN {state} = 'done' THEN finished.at END, "
+        f"CASE WHEN {state} IN ('failed', 'retry') THEN 'bench failure' END, clock.at"
+    )
+    source = f"{FROM_PLAN} JOIN bench_clock AS finished ON finished.k = minute WHERE present = 1"
+    return f"INSERT INTO stage_status ({columns}) SELECT {values} {source}"
+
+
+def store_rows(store: str, state: str) -> str:
+    """INSERT … SELECT of the store's listing: the runs whose `state` is done."""
+    values = f"'{store}', n, clock.at {FROM_PLAN} WHERE present = 1 AND {state} = 'done'"
+    return f"INSERT INTO store_runs (store, run_number, seen_at) SELECT {values}"
 
 
 def settings_for(root: Path, url: str) -> Settings:
@@ -145,28 +153,31 @@ def ttfb(client: httpx.Client, url: str) -> float:
     return elapsed
 
 
-def measure(runs: int, repeat: int, rng: random.Random) -> dict[str, Any]:
+def measure(runs: int, repeat: int, database_url: str | None) -> dict[str, Any]:
     """Build a ledger of `runs` runs and time every path `repeat` times after a warm-up."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, scratch_ledger(Path(tmp), database_url) as url:
         root = Path(tmp)
         (root / "records").mkdir()
-        url = f"sqlite:///{root / 'ledger.sqlite3'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
+        engine = migrated_engine(url)
         started = time.perf_counter()
-        build(engine, runs, rng)
+        build(engine, runs, utcnow())
         seeded = time.perf_counter() - started
         settings = settings_for(root, url)
         with Session(engine) as session:
             started = time.perf_counter()
             build_overview(session, settings, now=utcnow())
             computed = time.perf_counter() - started
-        engine.dispose()
+            started = time.perf_counter()
+            build_status_report(session, settings)
+            reported = time.perf_counter() - started
         figures: dict[str, Any] = {
             "runs": runs,
             "seed_s": round(seeded, 2),
+            "ledger_mib": round(size_bytes(engine, url) / 2**20, 1),
             "overview_compute_ms": round(computed * 1000, 1),
+            "report_compute_ms": round(reported * 1000, 1),
         }
+        engine.dispose()
         with served(create_app(settings, background=False)) as base:
             fresh = httpx.Limits(max_keepalive_connections=0)
             with httpx.Client(base_url=base, timeout=120, limits=fresh) as client:
@@ -187,14 +198,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to measure on (a scratch schema is created and dropped); "
+        "default: a SQLite file in a temporary directory",
+    )
     args = parser.parse_args()
-    rng = random.Random(7)
-    results = [measure(runs, args.repeat, rng) for runs in args.runs]
+    results = [measure(runs, args.repeat, args.database_url) for runs in args.runs]
+    kind = backend(args.database_url) if args.database_url else "sqlite"
     print_figures(
         "dashboard",
-        {"results": results},
-        "; ".join(
+        {"backend": kind, "results": results},
+        f"{kind}: "
+        + "; ".join(
             f"{r['runs']} runs: / cold {r['/']['cold_ms']} ms, shared {r['/']['median_ms']} ms, "
+            f"/api/report cold {r['/api/report']['cold_ms']} ms, "
             f"/gapmap {r['/gapmap']['median_ms']} ms, /healthz {r['/healthz']['median_ms']} ms"
             for r in results
         ),

@@ -1,30 +1,30 @@
 """Status report and run listing cost on a large ledger, against the legacy in-memory baseline.
 
-Builds a SQLite ledger with N runs per source (a few percent missing at random, failures,
-exclusions and one stray run 99999999 in UconDB), then times the SQL report, the legacy-style
-report (Python sets over every integer between min and max, computed without the stray run
-because with it the legacy method would build ~10^8 integers), the first and a deep keyset
-page of `/api/runs`, and a full CSV export. Prints JSON and a one-line summary.
+For each size N, builds a ledger (SQLite, or a scratch schema on the PostgreSQL server given by
+`--database-url`) with N runs per source (a few percent missing at random, failures,
+exclusions and one stray run 99999999 in UconDB), then times the SQL report (its first
+computation on the new ledger, then a second one), the legacy-style report (Python sets over
+every integer between min and max, computed without the stray run because with it the legacy
+method would build ~10^8 integers), the first and a deep keyset page of `/api/runs`, and a
+full CSV export. Prints JSON and a one-line summary.
 
-    .venv/bin/python bench/report.py [--runs 100000]
+    .venv/bin/python bench/report.py [--runs 100000 ...] [--database-url postgresql+psycopg://…]
 """
 
 import argparse
-import json
-import random
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from common import print_figures
+from ledger import backend, create_plan, draw, fill, migrated_engine, scratch_ledger
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app import migrate
 from app.config import Settings
-from app.db import make_engine
-from app.models import Run, Stage, StageStatus, State, StoreRun
+from app.models import Run, Stage, State, StoreRun
 from app.reports.legacy_text import render_legacy_text
 from app.reports.run_export import csv_chunks
 from app.reports.run_listing import RunFilter, iter_runs, runs_page
@@ -33,6 +33,9 @@ from app.timeutil import utcnow
 
 FIRST = 10_000
 STRAY = 99_999_999
+IN_FS = f"{draw(1)} >= 200"
+IN_A = f"{IN_FS} AND {draw(2)} >= 300"
+IN_U = f"{IN_A} AND {draw(3)} >= 500"
 
 
 def timed(action: Callable[[], Any]) -> tuple[float, Any]:
@@ -41,61 +44,43 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def build(engine: Any, runs: int, rng: random.Random) -> None:
-    fs = [n for n in range(FIRST, FIRST + runs) if rng.random() > 0.02]
-    a = [n for n in fs if rng.random() > 0.03]
-    u = [n for n in a if rng.random() > 0.05] + [STRAY]
-    now = utcnow()
-    with Session(engine) as session:
-        session.execute(
-            insert(Run),
-            [
-                {
-                    "run_number": n,
-                    "readiness": "ready",
-                    "config_name": f"cfg{n % 7}",
-                    "excluded_reason": "bench" if n % 997 == 0 else None,
-                    "first_seen_at": now,
-                    "last_scanned_at": now,
-                }
-                for n in fs
-            ],
-        )
-        session.execute(
-            insert(StoreRun), [{"store": "artdaqdb", "run_number": n, "seen_at": now} for n in a]
-        )
-        session.execute(
-            insert(StoreRun), [{"store": "ucondb", "run_number": n, "seen_at": now} for n in u]
-        )
-        imported, migrated = set(a), set(u)
-        session.execute(
-            insert(StageStatus),
-            [
-                {
-                    "run_number": n,
-                    "stage": "import",
-                    "state": "done" if n in imported else "failed",
-                    "updated_at": now,
-                }
-                for n in fs
-            ],
-        )
-        session.execute(
-            insert(StageStatus),
-            [
-                {
-                    "run_number": n,
-                    "stage": "migrate",
-                    "state": "done" if n in migrated else "retry",
-                    "updated_at": now,
-                }
-                for n in a
-            ],
-        )
-        session.commit()
+def flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
-def legacy_report(engine: Any) -> dict[str, int]:
+def build(engine: Engine, runs: int) -> None:
+    """FS misses ~2% of the runs, A ~3% of FS, U ~5% of A plus the stray run; every 997th run
+    is excluded; imports are done for runs in A (else failed), migrations for U (else retry)."""
+    create_plan(
+        engine, FIRST, runs, {"fs": flag(IN_FS), "a": flag(IN_A), "u": flag(IN_U)}, now=utcnow()
+    )
+    fill(
+        engine,
+        [
+            "INSERT INTO runs (run_number, readiness, config_name, excluded_reason, "
+            "changed_after_archive, released, present, first_seen_at, last_scanned_at) "
+            "SELECT n, 'ready', 'cfg' || CAST(n % 7 AS VARCHAR(8)), "
+            "CASE WHEN n % 997 = 0 THEN 'bench' END, FALSE, FALSE, TRUE, clock.at, clock.at "
+            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE fs = 1",
+            "INSERT INTO store_runs (store, run_number, seen_at) SELECT 'artdaqdb', n, clock.at "
+            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE a = 1",
+            "INSERT INTO store_runs (store, run_number, seen_at) SELECT 'ucondb', n, clock.at "
+            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE u = 1",
+            "INSERT INTO store_runs (store, run_number, seen_at) "
+            "SELECT 'ucondb', 99999999, at FROM bench_clock WHERE k = 0",
+            "INSERT INTO stage_status (run_number, stage, state, attempts, "
+            "attempts_before_reset, updated_at) "
+            "SELECT n, 'import', CASE WHEN a = 1 THEN 'done' ELSE 'failed' END, 1, 0, clock.at "
+            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE fs = 1",
+            "INSERT INTO stage_status (run_number, stage, state, attempts, "
+            "attempts_before_reset, updated_at) "
+            "SELECT n, 'migrate', CASE WHEN u = 1 THEN 'done' ELSE 'retry' END, 1, 0, clock.at "
+            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE a = 1",
+        ],
+    )
+
+
+def legacy_report(engine: Engine) -> dict[str, int]:
     """What the legacy tool did: load every set, build range(min, max + 1), subtract."""
     with Session(engine) as session:
         fs = set(session.exec(select(Run.run_number)))
@@ -112,36 +97,37 @@ def legacy_report(engine: Any) -> dict[str, int]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=100_000)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        build(engine, args.runs, random.Random(7))
-        settings = Settings(
-            source_files={"run_records_dir": "/data/run_records"},
-            artdaq_db={"database_uri": "filesystemdb:///data/archive", "fcl_conf_dir": "/x"},
-            ucon_db={
-                "server_url": "https://ucon.example/app",
-                "folder_name": "runs",
-                "object_name": "configuration",
-                "writer_user": "writer",
-                "writer_password": "pw",
-            },
-            database={"url": url},
-        )
+def settings_for(url: str) -> Settings:
+    return Settings(
+        source_files={"run_records_dir": "/data/run_records"},
+        artdaq_db={"database_uri": "filesystemdb:///data/archive", "fcl_conf_dir": "/x"},
+        ucon_db={
+            "server_url": "https://ucon.example/app",
+            "folder_name": "runs",
+            "object_name": "configuration",
+            "writer_user": "writer",
+            "writer_password": "pw",
+        },
+        database={"url": url},
+    )
+
+
+def measure(runs: int, database_url: str | None) -> dict[str, Any]:
+    """Seed a ledger of `runs` runs per source and time the report, pages, export, baseline."""
+    with tempfile.TemporaryDirectory() as tmp, scratch_ledger(Path(tmp), database_url) as url:
+        engine = migrated_engine(url)
+        seed_s, _ = timed(lambda: build(engine, runs))
+        settings = settings_for(url)
         with Session(engine) as session:
             report_s, report = timed(lambda: build_status_report(session, settings))
+            again_s, _ = timed(lambda: build_status_report(session, settings))
             text_s, _ = timed(lambda: render_legacy_text(report, compare_state=True))
             first_s, _ = timed(
                 lambda: runs_page(session, RunFilter(), after=None, limit=100, secrets=[])
             )
             deep_s, _ = timed(
                 lambda: runs_page(
-                    session, RunFilter(), after=FIRST + args.runs - 200, limit=100, secrets=[]
+                    session, RunFilter(), after=FIRST + runs - 200, limit=100, secrets=[]
                 )
             )
             failed = RunFilter(stage=Stage.MIGRATE, states=(State.RETRY,))
@@ -157,9 +143,11 @@ def main() -> None:
         legacy_s, legacy = timed(lambda: legacy_report(engine))
         engine.dispose()
     ucondb = report.sources[2]
-    figures = {
-        "runs": args.runs,
+    return {
+        "runs": runs,
+        "seed_s": round(seed_s, 2),
         "report_sql_s": round(report_s, 3),
+        "report_sql_again_s": round(again_s, 3),
         "render_text_s": round(text_s, 4),
         "legacy_baseline_without_stray_s": round(legacy_s, 3),
         "legacy_integers_with_stray": STRAY - FIRST + 1,
@@ -172,11 +160,31 @@ def main() -> None:
         "csv_export_s": round(export_s, 3),
         "csv_export_bytes": size,
     }
-    print(json.dumps(figures, indent=2))
-    print(
-        f"report in SQL {report_s:.2f}s for {args.runs} runs/source incl. a stray {STRAY} "
-        f"(legacy method {legacy_s:.2f}s without it); page {first_s * 1000:.0f} ms, "
-        f"deep page {deep_s * 1000:.0f} ms, full CSV export {export_s:.2f}s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, nargs="+", default=[100_000])
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to measure on (a scratch schema is created and dropped); "
+        "default: a SQLite file in a temporary directory",
+    )
+    args = parser.parse_args()
+    results = [measure(runs, args.database_url) for runs in args.runs]
+    kind = backend(args.database_url) if args.database_url else "sqlite"
+    print_figures(
+        "report",
+        {"backend": kind, "results": results},
+        f"{kind}: "
+        + "; ".join(
+            f"{r['runs']} runs/source incl. a stray {STRAY}: report in SQL {r['report_sql_s']}s "
+            f"(again {r['report_sql_again_s']}s; legacy method "
+            f"{r['legacy_baseline_without_stray_s']}s without the stray run), page "
+            f"{r['runs_first_page_s'] * 1000:.0f} ms, deep page {r['runs_deep_page_s'] * 1000:.0f}"
+            f" ms, full CSV export {r['csv_export_s']}s"
+            for r in results
+        ),
     )
 
 

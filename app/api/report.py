@@ -23,7 +23,7 @@ REPORT_TTL_SECONDS = 5.0
 
 def current_report(request: Request, state: ServiceState) -> StatusReport:
     """The report, computed at most once per REPORT_TTL_SECONDS however many clients ask
-    (`generated_at` says when): at 10^5 runs one computation takes about a second."""
+    (`generated_at` says when), so a burst of clients costs one computation."""
 
     def compute() -> StatusReport:
         with session_scope(state.engine) as session:

@@ -3,6 +3,7 @@
 Each function is one short aggregate query, cheap enough to run at every scrape.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func
@@ -13,12 +14,22 @@ from app.models import Run, Stage, StageStatus, State
 BACKLOG_STATES = (State.PENDING, State.RETRY, State.RUNNING)
 
 
-def state_counts(session: Session) -> dict[Stage, dict[State, int]]:
-    """Rows per stage and state, every state present (zero when no row is in it)."""
+def state_counts(
+    session: Session, *, known: Mapping[tuple[Stage, State], int] | None = None
+) -> dict[Stage, dict[State, int]]:
+    """Rows per stage and state, every state present (zero when no row is in it). `known`:
+    counts the caller already has for some states of every stage (the overview reads done and
+    excluded off the run sets); only the rows in the other states are counted here, through
+    the state index, instead of every row of the table."""
     counts = {stage: dict.fromkeys(State, 0) for stage in Stage}
     query = select(StageStatus.stage, StageStatus.state, func.count()).group_by(
         col(StageStatus.stage), col(StageStatus.state)
     )
+    if known:
+        for (stage, state), count in known.items():
+            counts[stage][state] = count
+        others = [state for state in State if all((stage, state) not in known for stage in Stage)]
+        query = query.where(col(StageStatus.state).in_(others))
     for stage, state, count in session.exec(query):
         counts[Stage(stage)][State(state)] = count
     return counts

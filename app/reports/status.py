@@ -1,33 +1,23 @@
 """The status report (legacy.md §5) as data: sources, recommendations, state comparison.
 
-Every figure is computed in SQL from the ledger; the legacy text is rendered separately
-(`app.reports.legacy_text`). Runs an operator excluded are left out of gaps, recommendation
-counts and the state comparison's counts.
+Every figure comes from the ledger's run sets (`app.reports.sources`) and a few index probes;
+the legacy text is rendered separately (`app.reports.legacy_text`). Runs an operator excluded
+are left out of gaps, recommendation counts and the state comparison's counts.
 """
 
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Subquery
+from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Stage, StageStatus, State
-from app.pipeline.watermark import derived_watermark
+from app.models import LedgerMeta, Stage, StageStatus, State
 from app.redact import redact, redact_url
-from app.reports.islands import (
-    Extent,
-    Listing,
-    RunRange,
-    difference,
-    extent,
-    gaps,
-    island_edges,
-    listing,
-)
+from app.reports.islands import Extent, Listing, RunBits, RunRange
 from app.reports.redaction import configured_secrets
-from app.reports.sources import Source, excluded_runs, listing_outcomes, source_runs
+from app.reports.sources import LedgerSets, Source, ledger_sets, listing_outcomes
 from app.timeutil import utcnow
 
 GAP_LIMIT = 20
@@ -126,15 +116,14 @@ def _locations(settings: Settings) -> dict[Source, str]:
     }
 
 
-def _figures(session: Session, runs: Subquery, excluded: Subquery) -> dict[str, Any]:
+def _figures(runs: RunBits, excluded: RunBits) -> dict[str, Any]:
     """Total, span, islands, gaps (excluded runs left out) and excluded runs in the span."""
-    span = extent(session, runs)
-    islands, islands_total = island_edges(session, runs, edge=ISLAND_EDGE)
-    missing = gaps(session, runs, span, skip=excluded, limit=GAP_LIMIT)
+    span = runs.extent()
+    islands, islands_total = runs.island_edges(edge=ISLAND_EDGE)
+    missing = runs.gaps(skip=excluded, limit=GAP_LIMIT)
     skipped = Listing(numbers=[], total=0)
     if span.first is not None and span.last is not None:
-        inside = excluded.c.run_number.between(span.first, span.last)
-        skipped = listing(session, excluded, limit=GAP_LIMIT, where=inside)
+        skipped = excluded.within(span.first, span.last).listing(GAP_LIMIT)
     return {
         "total": span.count,
         "first": span.first,
@@ -148,13 +137,11 @@ def _figures(session: Session, runs: Subquery, excluded: Subquery) -> dict[str, 
     }
 
 
-def _recommendations(
-    session: Session, runs: dict[Source, Subquery], excluded: Subquery
-) -> list[Recommendation]:
+def _recommendations(sets: LedgerSets) -> list[Recommendation]:
     """legacy.md §5.4, in its order; excluded runs are not counted."""
     found = []
     for kind, left, right, text in _ADVICE:
-        runs_only_left = extent(session, difference(runs[left], runs[right], excluded))
+        runs_only_left = (sets.sources[left] - sets.sources[right] - sets.excluded).extent()
         if runs_only_left.count:
             found.append(
                 Recommendation(
@@ -170,37 +157,79 @@ def _recommendations(
     ]
 
 
-def _comparison(
-    session: Session, stage: Stage, runs: dict[Source, Subquery], excluded: Subquery
-) -> StageComparison:
-    origin, destination = (runs[source] for source in STAGE_FLOW[stage])
-    last = derived_watermark(session, stage) or 0
-    failed_runs = (
-        select(col(StageStatus.run_number).label("run_number"))
-        .where(col(StageStatus.stage) == stage, col(StageStatus.state).in_(FAILED_STATES))
-        .subquery("failed")
+def _lowest_row(session: Session, stage: Stage) -> int | None:
+    """The stage's lowest run: one index probe per state, not a scan of the stage's rows."""
+    number = col(StageStatus.run_number)
+    lowest = (
+        select(func.min(number))
+        .where(col(StageStatus.stage) == stage, col(StageStatus.state) == state)
+        .scalar_subquery()
+        for state in State
     )
-    failed = listing(session, failed_runs, limit=STATE_LIST_LIMIT)
+    found = [run for run in session.execute(select(*lowest)).one() if run is not None]
+    return min(found, default=None)
+
+
+def _watermark(session: Session, stage: Stage, settled: RunBits) -> int | None:
+    """The stage's last contiguous run as `derived_watermark` defines it (end of the unbroken
+    sequence of done/excluded runs from the stage's lowest run, else the legacy watermark),
+    from the settled run set instead of a window over every row of the stage."""
+    lowest = _lowest_row(session, stage)
+    if lowest is not None and lowest in settled:
+        return settled.island_end(lowest)
+    legacy = session.get(LedgerMeta, f"legacy_watermark.{stage.value}")
+    if legacy is not None and legacy.value.get("last_contiguous_run"):
+        return int(legacy.value["last_contiguous_run"])
+    return None
+
+
+def _failed(session: Session, stage: Stage) -> Listing:
+    """The stage's failed and retrying runs: the first few of each state from the (stage,
+    state, run_number) index, and their count (never a walk of every row of the stage)."""
+    number = col(StageStatus.run_number)
+    of_stage = col(StageStatus.stage) == stage
+    firsts = [
+        select(number).where(of_stage, col(StageStatus.state) == state).order_by(number)
+        for state in FAILED_STATES
+    ]
+    merged = union_all(*(select(first.limit(STATE_LIST_LIMIT).subquery()) for first in firsts))
+    ordered = merged.subquery("failed")
+    numbers = session.execute(
+        select(ordered.c.run_number).order_by(ordered.c.run_number).limit(STATE_LIST_LIMIT)
+    ).scalars()
+    total = session.execute(
+        select(func.count()).where(of_stage, col(StageStatus.state).in_(FAILED_STATES))
+    ).scalar_one()
+    return Listing(numbers=list(numbers), total=total)
+
+
+def _comparison(session: Session, stage: Stage, sets: LedgerSets) -> StageComparison:
+    origin, destination = (sets.sources[source] for source in STAGE_FLOW[stage])
+    last = _watermark(session, stage, sets.settled(stage)) or 0
+    failed = _failed(session, stage)
     if not last:
         return StageComparison(stage=stage, last_contiguous_run=0, failed=failed)
-    absent = difference(origin, destination, excluded)
-    missing = listing(session, absent, limit=STATE_LIST_LIMIT, where=absent.c.run_number <= last)
-    pending = difference(origin, excluded)
-    new_runs = extent(session, pending, pending.c.run_number > last)
+    absent = origin - destination - sets.excluded
+    missing = absent.within(last=last).listing(STATE_LIST_LIMIT)
+    new_runs = (origin - sets.excluded).within(first=last + 1).extent()
     return StageComparison(
         stage=stage, last_contiguous_run=last, missing=missing, new_runs=new_runs, failed=failed
     )
 
 
 def build_status_report(
-    session: Session, settings: Settings, *, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    sets: LedgerSets | None = None,
 ) -> StatusReport:
-    """The status report of the ledger as it stands; locations and errors are redacted."""
+    """The status report of the ledger as it stands; locations and errors are redacted.
+    `sets`: the ledger's run sets when the caller already read them."""
     secrets = configured_secrets(settings)
     locations = _locations(settings)
     outcomes = listing_outcomes(session)
-    excluded = excluded_runs()
-    runs = {source: source_runs(source) for source in Source}
+    sets = sets or ledger_sets(session)
     summaries = []
     for source in Source:
         outcome = outcomes.get(source)
@@ -213,7 +242,7 @@ def build_status_report(
                 else None,
                 listed_at=outcome.at if outcome else None,
                 error=redact(outcome.error, secrets) if outcome and outcome.error else None,
-                **_figures(session, runs[source], excluded),
+                **_figures(sets.sources[source], sets.excluded),
             )
         )
     ok = all(summary.error is None for summary in summaries)
@@ -221,8 +250,6 @@ def build_status_report(
         generated_at=now or utcnow(),
         ok=ok,
         sources=summaries,
-        recommendations=_recommendations(session, runs, excluded) if ok else [],
-        state_comparison=[_comparison(session, stage, runs, excluded) for stage in Stage]
-        if ok
-        else [],
+        recommendations=_recommendations(sets) if ok else [],
+        state_comparison=[_comparison(session, stage, sets) for stage in Stage] if ok else [],
     )

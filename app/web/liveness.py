@@ -1,6 +1,7 @@
 """Is the archiver keeping up: last scan, newest run seen, newest run archived per stage (with
 when), backlog and failures per stage. A handful of index lookups and one grouped count."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,9 +36,10 @@ class Liveness:
     stages: list[StageLiveness]
 
 
-def liveness(session: Session) -> Liveness:
-    """Liveness figures from the ledger."""
-    counts = state_counts(session)
+def liveness(session: Session, known: Mapping[tuple[Stage, State], int] | None = None) -> Liveness:
+    """Liveness figures from the ledger; `known`: row counts of some states of every stage
+    that the caller already has (see `state_counts`)."""
+    counts = state_counts(session, known=known)
     newest = newest_archived(session)
     stages = []
     for stage in Stage:

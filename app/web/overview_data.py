@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.config import Settings
-from app.reports.sources import Source
+from app.reports.sources import Source, ledger_sets
 from app.reports.status import StatusReport, build_status_report
 from app.web.gapmap import gap_map
 from app.web.gapmap_layout import Layout, layout
@@ -31,18 +31,16 @@ class Overview:
 
 
 def build_overview(session: Session, settings: Settings, *, now: datetime) -> Overview:
-    """The overview's figures as of `now`."""
-    report = build_status_report(session, settings, now=now)
-    spans = {
-        summary.source: (summary.first, summary.last)
-        for summary in report.sources
-        if summary.first is not None and summary.last is not None
-    }
-    overall = gap_map(session, max_cells=OVERVIEW_MAP_CELLS)
+    """The overview's figures as of `now`; the run sets are read once, for the report, the gap
+    ranges, the gap map and the done/excluded counts."""
+    sets = ledger_sets(session)
+    report = build_status_report(session, settings, now=now, sets=sets)
+    holding = [summary.source for summary in report.sources if summary.total]
+    overall = gap_map(session, max_cells=OVERVIEW_MAP_CELLS, sets=sets.states)
     return Overview(
         report=report,
-        gaps=source_gap_ranges(session, spans, edge=GAP_EDGE),
-        liveness=liveness(session),
+        gaps=source_gap_ranges(sets, holding, edge=GAP_EDGE),
+        liveness=liveness(session, {pair: runs.count() for pair, runs in sets.states.items()}),
         rate=hourly_done(session, now=now),
         gapmap=layout(overall),
         map_width=overall.width,

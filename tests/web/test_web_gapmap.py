@@ -1,10 +1,15 @@
-"""The gap map's buckets, computed in SQL, at the scale of a real detector's history."""
+"""The gap map's buckets (done and excluded rows from the run sets, the other states in SQL),
+at the scale of a real detector's history and against a reference on random ledgers."""
 
-from sqlalchemy import insert
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.metrics.ledger import state_counts
 from app.models import Stage, StageStatus, State
+from app.reports.sources import ledger_sets
 from app.timeutil import utcnow
 from app.web.gapmap import ABSENT, URGENCY, bucket_width, gap_map
 from app.web.gapmap_layout import MIN_SLIVER, layout, segments
@@ -86,3 +91,48 @@ def test_a_rare_state_stays_visible_without_painting_the_whole_cell() -> None:
     assert [(b.state, b.height) for b in even] == [("retry", 10), ("absent", 5), ("done", 5)]
     many = segments({s: 1 for s in URGENCY}, height=14)
     assert many[-1].top + many[-1].height == 14 and all(b.height >= 1.5 for b in many)
+
+
+ledgers = st.dictionaries(
+    st.tuples(st.integers(0, 400), st.sampled_from(list(Stage))),
+    st.sampled_from(list(State)),
+    min_size=1,
+    max_size=150,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=ledgers,
+    bounds=st.none() | st.tuples(st.integers(0, 400), st.integers(0, 400)),
+    max_cells=st.integers(1, 40),
+)
+def test_cells_count_every_row_in_its_bucket(
+    session: Session,
+    rows: dict[tuple[int, Stage], State],
+    bounds: tuple[int, int] | None,
+    max_cells: int,
+) -> None:
+    session.execute(delete(StageStatus))
+    session.add_all(
+        StageStatus(run_number=n, stage=stage, state=s) for (n, stage), s in rows.items()
+    )
+    session.flush()
+    lo, hi = bounds or (None, None)
+    gmap = gap_map(session, lo=lo, hi=hi, max_cells=max_cells)
+    for stage in Stage:
+        for cell in gmap.cells[stage]:
+            expected: dict[str, int] = {}
+            for (number, of_stage), state in rows.items():
+                if of_stage is stage and cell.first <= number <= cell.last:
+                    expected[state.value] = expected.get(state.value, 0) + 1
+            absent = cell.last - cell.first + 1 - sum(expected.values())
+            assert cell.counts == expected | ({ABSENT: absent} if absent else {})
+    sets = ledger_sets(session)
+    known = {pair: runs.count() for pair, runs in sets.states.items()}
+    assert state_counts(session, known=known) == state_counts(session)
+    session.rollback()

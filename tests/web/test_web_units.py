@@ -93,3 +93,24 @@ def test_hourly_rate_counts_done_rows_in_their_hour(engine: Engine) -> None:
     assert series.counts[Stage.MIGRATE][-4] == 1
     assert series.total(Stage.IMPORT) == 3 and series.total(Stage.IMPORT, 1) == 2
     assert series.peak == 2
+
+
+def test_a_run_finished_on_the_hour_counts_in_the_hour_it_starts(engine: Engine) -> None:
+    now = datetime(2024, 10, 14, 12, 30, tzinfo=UTC)
+    on_the_hour = now.replace(minute=0)
+    finished = {
+        1: on_the_hour,
+        2: on_the_hour - timedelta(microseconds=1),
+        3: on_the_hour - timedelta(days=7) + timedelta(hours=1),
+        4: on_the_hour - timedelta(days=7) + timedelta(hours=1, microseconds=-1),
+    }
+    with Session(engine) as session:
+        for run, at in finished.items():
+            session.add(
+                StageStatus(run_number=run, stage=Stage.IMPORT, state=State.DONE, finished_at=at)
+            )
+        session.commit()
+        series = hourly_done(session, now=now)
+    assert series.hours[0] == finished[3]
+    assert series.counts[Stage.IMPORT][-1] == 1 and series.counts[Stage.IMPORT][-2] == 1
+    assert series.counts[Stage.IMPORT][0] == 1 and series.total(Stage.IMPORT) == 3
