@@ -31,7 +31,17 @@ import httpx
 import uvicorn
 from common import print_figures
 from fastapi import FastAPI
-from ledger import backend, create_plan, draw, fill, migrated_engine, scratch_ledger, size_bytes
+from ledger import (
+    FROM_PLAN,
+    backend,
+    create_plan,
+    draw,
+    fill,
+    migrated_engine,
+    runs_rows,
+    scratch_ledger,
+    size_bytes,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -42,7 +52,6 @@ from app.timeutil import utcnow
 from app.web.overview_data import build_overview
 
 FIRST = 10_000
-FROM_PLAN = "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0"
 PATHS = ("/healthz", "/", "/overview/live", "/api/report", "/gapmap")
 
 
@@ -69,11 +78,7 @@ def build(engine: Engine, runs: int, now: datetime) -> None:
     fill(
         engine,
         [
-            "INSERT INTO runs (run_number, readiness, config_name, excluded_reason, "
-            "changed_after_archive, released, present, first_seen_at, last_scanned_at) "
-            "SELECT n, 'ready', 'cfg' || CAST(n % 7 AS VARCHAR(8)), "
-            "CASE WHEN n % 997 = 0 THEN 'bench' END, FALSE, FALSE, TRUE, clock.at, clock.at "
-            f"{FROM_PLAN} WHERE present = 1",
+            runs_rows("present = 1"),
             stage_rows("import", "imported"),
             stage_rows("migrate", "migrated"),
             store_rows("artdaqdb", "imported"),

@@ -88,6 +88,21 @@ def create_plan(
         )
 
 
+FROM_PLAN = "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0"
+
+
+def runs_rows(where: str) -> str:
+    """INSERT … SELECT of the `runs` rows for the plan's runs matching `where` (every 997th
+    excluded, seven configuration names)."""
+    return (
+        "INSERT INTO runs (run_number, readiness, config_name, excluded_reason, "
+        "changed_after_archive, released, present, first_seen_at, last_scanned_at) "
+        "SELECT n, 'ready', 'cfg' || CAST(n % 7 AS VARCHAR(8)), "
+        "CASE WHEN n % 997 = 0 THEN 'bench' END, FALSE, FALSE, TRUE, clock.at, clock.at "
+        f"{FROM_PLAN} WHERE {where}"
+    )
+
+
 def fill(engine: Engine, statements: list[str]) -> None:
     """Run the INSERT … SELECT statements over the plan, drop the plan, then give the planner
     the statistics a live server would have."""

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from common import print_figures
-from ledger import backend, create_plan, draw, fill, migrated_engine, scratch_ledger
+from ledger import (
+    FROM_PLAN,
+    backend,
+    create_plan,
+    draw,
+    fill,
+    migrated_engine,
+    runs_rows,
+    scratch_ledger,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -57,25 +66,21 @@ def build(engine: Engine, runs: int) -> None:
     fill(
         engine,
         [
-            "INSERT INTO runs (run_number, readiness, config_name, excluded_reason, "
-            "changed_after_archive, released, present, first_seen_at, last_scanned_at) "
-            "SELECT n, 'ready', 'cfg' || CAST(n % 7 AS VARCHAR(8)), "
-            "CASE WHEN n % 997 = 0 THEN 'bench' END, FALSE, FALSE, TRUE, clock.at, clock.at "
-            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE fs = 1",
+            runs_rows("fs = 1"),
             "INSERT INTO store_runs (store, run_number, seen_at) SELECT 'artdaqdb', n, clock.at "
-            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE a = 1",
+            f"{FROM_PLAN} WHERE a = 1",
             "INSERT INTO store_runs (store, run_number, seen_at) SELECT 'ucondb', n, clock.at "
-            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE u = 1",
+            f"{FROM_PLAN} WHERE u = 1",
             "INSERT INTO store_runs (store, run_number, seen_at) "
             "SELECT 'ucondb', 99999999, at FROM bench_clock WHERE k = 0",
             "INSERT INTO stage_status (run_number, stage, state, attempts, "
             "attempts_before_reset, updated_at) "
             "SELECT n, 'import', CASE WHEN a = 1 THEN 'done' ELSE 'failed' END, 1, 0, clock.at "
-            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE fs = 1",
+            f"{FROM_PLAN} WHERE fs = 1",
             "INSERT INTO stage_status (run_number, stage, state, attempts, "
             "attempts_before_reset, updated_at) "
             "SELECT n, 'migrate', CASE WHEN u = 1 THEN 'done' ELSE 'retry' END, 1, 0, clock.at "
-            "FROM bench_plan JOIN bench_clock AS clock ON clock.k = 0 WHERE a = 1",
+            f"{FROM_PLAN} WHERE a = 1",
         ],
     )
 
