@@ -91,10 +91,10 @@ class ImportProcesses:
             with self._lock:
                 if self._pool is pool:
                     self._pool = self._new_pool()
+                    pool.shutdown(wait=False, cancel_futures=True)
             raise StageFailure(
                 ErrorKind.INTERNAL,
-                f"run {claim.run}: the import worker process died (killed or out of memory);"
-                " the attempt will be retried",
+                f"run {claim.run}: the import worker process died (killed or out of memory)",
             ) from None
         for name, seconds in observed:
             observe_operation(name, seconds)
