@@ -1,8 +1,5 @@
 """Run the UconDB stand-in under uvicorn in a background thread, for tests, benchmarks and demos."""
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +7,7 @@ from pathlib import Path
 
 import uvicorn
 
+from app.threaded_server import serving
 from app.ucondb_server.app import DEFAULT_PREFIX, create_app
 from app.ucondb_server.state import ServerState
 
@@ -49,24 +47,9 @@ def serve_in_background(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
     )
-    server = uvicorn.Server(config)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the UconDB stand-in did not start")
-            time.sleep(0.01)
-        bound_host, bound_port = sock.getsockname()[:2]
-        url_host = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
+    with serving(
+        config, host=host, port=port, what="the UconDB stand-in", timeout=START_TIMEOUT_SECONDS
+    ) as (bound_host, bound_port):
+        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         scheme = "https" if certfile else "http"
         yield RunningServer(f"{scheme}://{url_host}:{bound_port}{prefix}", state)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=START_TIMEOUT_SECONDS)
-        sock.close()
