@@ -1,7 +1,15 @@
-"""Helpers several test modules share: free loopback ports and a minimal config.yaml."""
+"""Helpers several test modules share: free loopback ports, a minimal config.yaml, and apps
+started on the test ledger."""
 
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
 
 
 def free_port() -> int:
@@ -32,3 +40,13 @@ database:
 """
     )
     return path
+
+
+@contextmanager
+def started_apps(settings_for: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
+    """A starter of apps (lifespan: migrations; no background work) with
+    `settings_for(**options)`; every app it started is stopped when the block ends."""
+    with ExitStack() as stack:
+        yield lambda **options: stack.enter_context(
+            TestClient(create_app(settings_for(**options), background=False))
+        )

@@ -1,6 +1,7 @@
 """A service on the test ledger (no background workers) and tokens of every scope."""
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -9,25 +10,15 @@ from fastapi.testclient import TestClient
 
 from app.auth.tokens import create_token
 from app.db import session_scope
-from app.main import create_app
 from app.models import TokenScope
+from tests.support import started_apps
 
 
 @pytest.fixture
 def make_client(tmp_path: Path, db_url: str) -> Iterator[MakeClient]:
     """Start the app (lifespan: migrations) with the given auth option; stopped after the test."""
-    clients: list[TestClient] = []
-
-    def start(*, read_requires_token: bool = False) -> TestClient:
-        settings = api_settings(tmp_path, db_url, read_requires_token=read_requires_token)
-        client = TestClient(create_app(settings, background=False))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield start
-    for client in clients:
-        client.__exit__(None, None, None)
+    with started_apps(partial(api_settings, tmp_path, db_url)) as start:
+        yield start
 
 
 @pytest.fixture

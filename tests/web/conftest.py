@@ -1,6 +1,7 @@
 """The dashboard on a test ledger without background work, bare, seeded, or over real stores."""
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,22 +21,14 @@ from app.main import create_app
 from app.runrecords.sample import write_sample_records
 from app.ucondb_server.runner import serve_in_background
 from app.ucondb_server.state import make_state
+from tests.support import started_apps
 
 
 @pytest.fixture
 def make_client(tmp_path: Path, db_url: str) -> Iterator[MakeClient]:
     """Start the app (lifespan: migrations) with the given settings; stopped after the test."""
-    clients: list[TestClient] = []
-
-    def start(**options: object) -> TestClient:
-        client = TestClient(create_app(web_settings(tmp_path, db_url, **options), background=False))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield start
-    for client in clients:
-        client.__exit__(None, None, None)
+    with started_apps(partial(web_settings, tmp_path, db_url)) as start:
+        yield start
 
 
 @pytest.fixture
