@@ -221,10 +221,10 @@ def complete_import(session: Session, claim: Claim, outcome: StageOutcome, now: 
 
 
 def import_stage(ctx: PipelineContext) -> StageDefinition:
-    """The import stage bound to a context."""
+    """The import stage bound to a context (in its worker processes, if it has them)."""
     processes = ctx.import_processes
-    if processes is None:
-        return StageDefinition(Stage.IMPORT, lambda claim: import_run(ctx, claim), complete_import)
-    return StageDefinition(
-        Stage.IMPORT, lambda claim: processes.run(import_run, claim), complete_import
-    )
+
+    def process(claim: Claim) -> StageOutcome:
+        return processes.run(import_run, claim) if processes else import_run(ctx, claim)
+
+    return StageDefinition(Stage.IMPORT, process, complete_import)

@@ -288,3 +288,15 @@ def test_migration_refuses_a_document_changed_after_import(archive_env: ArchiveE
     assert "1002" not in archive_env.ucondb_versions()
     assert ledger(archive_env)[(1001, Stage.MIGRATE)].state == State.DONE
     ctx.close()
+
+
+def test_imports_can_run_in_threads_of_the_service(archive_env: ArchiveEnv) -> None:
+    settings = archive_env.settings
+    in_threads = settings.model_copy(
+        update={"pipeline": settings.pipeline.model_copy(update={"import_in_processes": False})}
+    )
+    ctx = PipelineContext(settings=in_threads, engine=archive_env.engine, owner="threads")
+    assert ctx.import_processes is None
+    assert run_work(ctx, WorkRequest()).failed_runs == []
+    assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
+    ctx.close()
