@@ -5,7 +5,9 @@ pipeline runs with its default workers (`PipelineContext` + `run_work`, SQLite l
 dir) against a real filesystemdb and the UconDB stand-in. Each pipeline runs in a child process
 of its own so its peak RSS (`ru_maxrss`) is the pipeline's alone; the child also reports its RSS
 before the work (interpreter and imports) as the memory baseline, and the largest peak of its
-import worker processes; the total counts every import process at that peak.
+import worker processes; the total counts every import process at that peak. CPU time per run
+(the pipeline process from the start of the work, plus its import processes, start-up
+included) does not move with the disk latency that makes the wall-clock figures noisy.
 
 Baseline in the same run, over the same records: the I/O floor, i.e. each record's files copied
 (read + write) and their bytes POSTed and read back over plain httpx from the same stand-in,
@@ -59,6 +61,12 @@ def max_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds(who: int) -> float:
+    """User + system CPU time of this process, or of its reaped children (the import workers)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(config: Path) -> None:
     """Run the whole catch-up once in this process and print its figures as JSON."""
     settings = load_settings(config)
@@ -67,6 +75,7 @@ def child(config: Path) -> None:
     migrate.upgrade(engine)
     ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
     rss_before = max_rss_mb()
+    cpu_before = cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     report = run_work(ctx, WorkRequest())
     elapsed = time.perf_counter() - started
@@ -88,6 +97,9 @@ def child(config: Path) -> None:
         "rss_before_mb": rss_before,
         "peak_rss_mb": max_rss_mb(),
         "import_process_peak_rss_mb": max_rss_mb(resource.RUSAGE_CHILDREN),
+        "cpu_seconds": cpu_seconds(resource.RUSAGE_SELF)
+        - cpu_before
+        + cpu_seconds(resource.RUSAGE_CHILDREN),
         "workers": {
             "import": settings.pipeline.import_workers,
             "import_in_processes": settings.pipeline.import_in_processes,
@@ -171,6 +183,7 @@ def case(name: str, runs: int, large: bool, first_run: int, ucondb: UconDB) -> d
         "baseline_seconds": round(floor["seconds"], 2),
         "ratio_to_baseline": round(ours_rate / floor_rate, 3),
         "rss_before_mb": round(ours["rss_before_mb"], 1),
+        "cpu_ms_per_run": round(1000 * ours["cpu_seconds"] / runs, 1),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
         "import_process_peak_rss_mb": round(ours["import_process_peak_rss_mb"], 1),
         "total_peak_rss_mb": round(_total_peak(ours), 1),

@@ -1,11 +1,13 @@
 """Import attempts in worker processes: outcomes, failures and timings cross back intact, and a
 worker that dies fails only its own attempt."""
 
+import gc
 import os
 import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from app.config import Settings
 from app.metrics.prometheus import REGISTRY, observe_operation
 from app.models import ErrorKind, Stage
+from app.pipeline import import_processes
 from app.pipeline.claims import Claim
 from app.pipeline.driver import StageFailure, StageOutcome
 from app.pipeline.import_processes import ImportProcesses
@@ -81,6 +84,37 @@ def test_failures_keep_their_kind_and_retryability(processes: ImportProcesses) -
         processes.run(break_down, _claim(8))
     assert broken.value.kind == ErrorKind.INTERNAL and broken.value.retryable
     assert broken.value.message == "internal error: KeyError: 'boom'"
+
+
+class _Node:
+    """Something that can refer to itself."""
+
+    link: "_Node | None" = None
+
+
+def test_an_attempt_runs_without_the_collector_and_collects_its_cycles_after(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_processes, "_context", StoreContext(settings))
+    seen: list[bool] = []
+    left: list[weakref.ref[_Node]] = []
+
+    def leave_a_cycle(ctx: StoreContext, claim: Claim) -> StageOutcome:
+        seen.append(gc.isenabled())
+        node = _Node()
+        node.link = node
+        left.append(weakref.ref(node))
+        if claim.run == 2:
+            raise StageFailure(ErrorKind.FHICL, "refused", retryable=False)
+        return StageOutcome("done", {})
+
+    done, _ = import_processes._attempt(leave_a_cycle, _claim(1))
+    assert gc.isenabled() and left[0]() is None
+    failed, _ = import_processes._attempt(leave_a_cycle, _claim(2))
+    assert gc.isenabled()  # also after a failure (whose traceback still holds its cycle)
+    assert seen == [False, False]
+    assert isinstance(done, StageOutcome)
+    assert isinstance(failed, StageFailure) and failed.kind == ErrorKind.FHICL
 
 
 def test_a_dead_worker_fails_its_attempt_and_the_next_one_gets_a_new_pool(
