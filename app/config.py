@@ -266,6 +266,7 @@ class ScannerSection(_New):
 class PipelineSection(_New):
     import_workers: PositiveInt | None = None
     import_in_processes: Bool = True
+    conversion_cache_mb: Annotated[int, Field(ge=0)] = 32
     migrate_workers: PositiveInt | None = None
     ucondb_upload_concurrency: PositiveInt = 1
     claim_batch: PositiveInt = 4

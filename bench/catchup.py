@@ -9,11 +9,15 @@ import worker processes; the total counts every import process at that peak. CPU
 (the pipeline process from the start of the work, plus its import processes, start-up
 included) does not move with the disk latency that makes the wall-clock figures noisy.
 
+The sample records repeat their configuration's files from run to run, as DAQInterface's do, so
+the import workers convert each distinct file once; `--distinct` appends a comment naming the
+run to every `.fcl` file, so every file of every run is parsed (the worst case).
+
 Baseline in the same run, over the same records: the I/O floor, i.e. each record's files copied
 (read + write) and their bytes POSTed and read back over plain httpx from the same stand-in,
 one run at a time. Prints JSON, then a one-line summary.
 
-    .venv/bin/python bench/catchup.py [--runs 100] [--large-runs 5]
+    .venv/bin/python bench/catchup.py [--runs 100] [--large-runs 5] [--distinct]
 """
 
 import argparse
@@ -21,6 +25,7 @@ import hashlib
 import json
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -161,13 +166,28 @@ def _total_peak(ours: dict[str, Any]) -> float:
     return float(ours["peak_rss_mb"] + workers["import"] * ours["import_process_peak_rss_mb"])
 
 
-def case(name: str, runs: int, large: bool, first_run: int, ucondb: UconDB) -> dict[str, Any]:
+def make_distinct(records: Path) -> None:
+    """End every `.fcl` file with a comment naming its run: same parse work, but no two runs
+    share a file any more (the worst case for the import workers' conversion cache)."""
+    for path in records.glob("*/*.fcl"):
+        mode = path.stat().st_mode
+        path.chmod(mode | stat.S_IWUSR)
+        with path.open("a", encoding="ascii") as handle:
+            handle.write(f"# run {path.parent.name}\n")
+        path.chmod(mode)
+
+
+def case(
+    name: str, runs: int, large: bool, first_run: int, ucondb: UconDB, distinct: bool
+) -> dict[str, Any]:
     """One record size: generate, run the pipeline, run the baseline, compare."""
     with tempfile.TemporaryDirectory(prefix=f"rra-catchup-{name}-") as tmp:
         root = prepare_archive(Path(tmp))
         write_sample_records(
             root / "records", runs=runs, first_run=first_run, large=large, running=0, seed=1
         )
+        if distinct:
+            make_distinct(root / "records")
         record_bytes = sum(p.stat().st_size for p in (root / "records").rglob("*") if p.is_file())
         ours = pipeline(root, ucondb)
         floor = baseline(root / "records", root / "copies", ucondb, key_offset=10_000_000)
@@ -197,6 +217,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=100, help="small records (≈0.1–0.25 MB)")
     parser.add_argument("--large-runs", type=int, default=5, help="large records (≈12 MB)")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="no file repeats across runs (real runs of one configuration repeat theirs)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -206,8 +231,8 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="rra-catchup-") as tmp,
         ucondb_stand_in(Path(tmp) / "ucondb.log") as ucondb,
     ):
-        small = case("small", args.runs, False, 1000, ucondb)
-        large = case("large", args.large_runs, True, 500_000, ucondb)
+        small = case("small", args.runs, False, 1000, ucondb, args.distinct)
+        large = case("large", args.large_runs, True, 500_000, ucondb, args.distinct)
     goals = {
         "small_runs_per_min": small["runs_per_min"] >= GOALS["small_runs_per_min"],
         "large_runs_per_min": large["runs_per_min"] >= GOALS["large_runs_per_min"],
@@ -217,12 +242,14 @@ def main() -> None:
         "catchup",
         {
             "settings_changed": SETTINGS_CHANGED,
+            "distinct_files": args.distinct,
             "small": small,
             "large": large,
             "goals": GOALS,
             "goals_met": goals,
         },
-        f"catchup: small {small['runs_per_min']} runs/min (floor {small['baseline_runs_per_min']})"
+        f"catchup{' (distinct files)' if args.distinct else ''}: small "
+        f"{small['runs_per_min']} runs/min (floor {small['baseline_runs_per_min']})"
         f", large {large['runs_per_min']} runs/min (floor {large['baseline_runs_per_min']}), "
         f"peak RSS {large['total_peak_rss_mb']} MB (pipeline {large['peak_rss_mb']} + "
         f"{large['workers']['import']} x import process {large['import_process_peak_rss_mb']}) "

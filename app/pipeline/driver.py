@@ -79,6 +79,7 @@ class DrainOptions:
     where: ColumnElement[bool] | None = None
     limit: int | None = None
     poll_seconds: float | None = None
+    until: threading.Event | None = None
     shutdown_grace_seconds: float = 30.0
 
 
@@ -191,7 +192,9 @@ def drain(
 ) -> DrainResult:
     """Process due rows of one stage until none is due (or `limit` is reached, or `stop`).
 
-    With `poll_seconds`, keep waiting for new due rows until `stop` instead of returning.
+    With `poll_seconds`, keep waiting for new due rows until `stop` instead of returning; with
+    `until` as well, return once it is set and a claim made after that found nothing due (the
+    stage feeding this one has finished).
     """
     result = DrainResult()
     inflight: dict[Future[StageOutcome], tuple[Claim, float]] = {}
@@ -204,6 +207,7 @@ def drain(
     )
     try:
         while True:
+            upstream_done = options.until is not None and options.until.is_set()
             room = options.workers - len(inflight)
             if options.limit is not None:
                 room = min(room, options.limit - claimed)
@@ -230,7 +234,7 @@ def drain(
                 if stop.is_set():
                     result.interrupted = True
                     break
-                if options.poll_seconds is None or limit_reached:
+                if options.poll_seconds is None or limit_reached or upstream_done:
                     break
                 stop.wait(options.poll_seconds)
                 continue

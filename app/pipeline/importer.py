@@ -21,7 +21,7 @@ from app.pipeline.store_context import StoreContext
 from app.runrecords.convert.config_name import config_name_from_metadata
 from app.runrecords.convert.record import convert_record
 from app.runrecords.reader import RecordError, RunRecord, read_record
-from app.stores.artdaqdb.conversion import Conversion
+from app.stores.artdaqdb.conversion import Conversion, Converter
 from app.stores.artdaqdb.convert import convert_source
 from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.errors import ArtdaqStoreError
@@ -42,7 +42,9 @@ class PreparedRun:
     conversions: dict[str, tuple[bytes, Conversion]]
 
 
-def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRun:
+def prepare(
+    record: RunRecord, run: int, generate: frozenset[str], convert: Converter = convert_source
+) -> PreparedRun:
     """Convert the `.txt` files, collect the process `.fcl` files, and convert each to its
     stored form: a file that does not parse fails the run before anything is stored."""
     metadata = record.files.get("metadata.txt")
@@ -80,7 +82,7 @@ def prepare(record: RunRecord, run: int, generate: frozenset[str]) -> PreparedRu
     conversions: dict[str, tuple[bytes, Conversion]] = {}
     for entity, data in sorted(to_check.items()):
         try:
-            conversion = convert_source(data, f"{run}/{entity}.fcl")
+            conversion = convert(data, f"{run}/{entity}.fcl")
         except DialectError as exc:
             raise StageFailure(
                 ErrorKind.FHICL,
@@ -161,7 +163,7 @@ def import_run(ctx: StoreContext, claim: Claim) -> StageOutcome:
         raise StageFailure(
             ErrorKind.SOURCE, f"run {run}: {error}", retryable=not error.permanent
         ) from None
-    prepared = prepare(record, run, ctx.generate)
+    prepared = prepare(record, run, ctx.generate, ctx.conversion_cache)
     schema = _read_schema(ctx.schema_path())
     files = {**prepared.documents, SCHEMA: schema}
     expected = {

@@ -1,5 +1,6 @@
 """What each job kind does: the same service functions as the CLI, with live progress."""
 
+import threading
 from typing import Any
 
 from app.jobs import JobControl
@@ -65,17 +66,20 @@ def execute_job(ctx: PipelineContext, job: Job, control: JobControl) -> tuple[bo
     estimate = estimate_total(ctx, request)
     control.progress(total=estimate, done=0, failed=0)
 
+    counting = threading.Lock()  # the import and migrate drains report from their own threads
+
     def progress(event: str, claim: Claim, result: RunResult | None) -> None:
-        if result is None:
-            counts["started"] += 1
-        else:
-            counts["done" if result.state == State.DONE else "failed"] += 1
-        control.progress(
-            done=counts["done"],
-            failed=counts["failed"],
-            total=max(estimate, counts["started"]),
-            current_run=claim.run,
-        )
+        with counting:
+            if result is None:
+                counts["started"] += 1
+            else:
+                counts["done" if result.state == State.DONE else "failed"] += 1
+            control.progress(
+                done=counts["done"],
+                failed=counts["failed"],
+                total=max(estimate, counts["started"]),
+                current_run=claim.run,
+            )
 
     report = run_work(ctx, request, stop=control.stop, progress=progress)
     if request.dry_run:

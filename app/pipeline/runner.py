@@ -6,7 +6,7 @@ One request → scan (optional) → each requested stage drained over the select
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import ColumnElement, and_, text
 from sqlmodel import Session, col, select
@@ -17,7 +17,7 @@ from app.models import Run, Stage, StageStatus, State
 from app.notify import notify_failures
 from app.pipeline.claims import Claim
 from app.pipeline.context import PipelineContext
-from app.pipeline.driver import DrainOptions, DrainResult, RunResult, drain
+from app.pipeline.driver import DrainOptions, DrainResult, RunResult, StageDefinition, drain
 from app.pipeline.importer import import_stage
 from app.pipeline.ledger import DUE_STATES, operator_retry
 from app.pipeline.migrator import migrate_stage
@@ -157,16 +157,16 @@ def run_work(
 ) -> WorkReport:
     """Scan (if asked), then drain each requested stage over the selected runs.
 
+    Asked for both, import and migrate drain at once: migrations start as soon as the first
+    imports are verified (imports convert in their own processes, migrations mostly wait on the
+    network), and the last migrations are drained after the imports end.
     `stop` (default: the context's) ends the work early: no new claims, in-flight runs finish.
     """
     stop = stop or ctx.stop
     report = WorkReport()
     if request.scan and not stop.is_set():
         report.scan = scan(ctx)
-    definitions = {
-        Stage.IMPORT: import_stage(ctx),
-        Stage.MIGRATE: migrate_stage(ctx, validate=request.validate),
-    }
+    options: dict[Stage, DrainOptions] = {}
     for stage in request.stages:
         if stop.is_set():
             break
@@ -176,26 +176,86 @@ def run_work(
                 report.retried[stage] = _retry_failed(session, stage, where, ctx.owner)
             if request.dry_run:
                 report.candidates[stage] = _due_runs(session, stage, where)
-        if request.dry_run:
-            continue
-        pipeline = ctx.settings.pipeline
-        workers = pipeline.import_workers if stage == Stage.IMPORT else pipeline.migrate_workers
-        assert workers is not None
-        options = DrainOptions(
-            owner=ctx.owner,
-            workers=workers,
-            policy=ctx.policy,
-            lease_seconds=pipeline.lease_seconds,
-            claim_batch=pipeline.claim_batch,
-            where=where,
-            limit=request.limit_per_stage,
-            shutdown_grace_seconds=ctx.settings.service.shutdown_grace_seconds,
-        )
-        result = drain(ctx.engine, definitions[stage], options, stop=stop, progress=progress)
-        report.stages[stage] = result
-        announce(ctx, stage, result)
+        options[stage] = _drain_options(ctx, stage, where, request)
+    if not request.dry_run:
+        if set(options) == {Stage.IMPORT, Stage.MIGRATE}:
+            report.stages = _drain_together(ctx, options, request, stop, progress)
+        else:
+            for stage, stage_options in options.items():
+                if not stop.is_set():
+                    definition = _definition(ctx, stage, request)
+                    report.stages[stage] = drain(
+                        ctx.engine, definition, stage_options, stop=stop, progress=progress
+                    )
+        for stage, result in report.stages.items():
+            announce(ctx, stage, result)
     report.stopped = stop.is_set()
     return report
+
+
+def _definition(ctx: PipelineContext, stage: Stage, request: WorkRequest) -> StageDefinition:
+    if stage == Stage.IMPORT:
+        return import_stage(ctx)
+    return migrate_stage(ctx, validate=request.validate)
+
+
+def _drain_options(
+    ctx: PipelineContext, stage: Stage, where: ColumnElement[bool] | None, request: WorkRequest
+) -> DrainOptions:
+    pipeline = ctx.settings.pipeline
+    workers = pipeline.import_workers if stage == Stage.IMPORT else pipeline.migrate_workers
+    assert workers is not None
+    return DrainOptions(
+        owner=ctx.owner,
+        workers=workers,
+        policy=ctx.policy,
+        lease_seconds=pipeline.lease_seconds,
+        claim_batch=pipeline.claim_batch,
+        where=where,
+        limit=request.limit_per_stage,
+        shutdown_grace_seconds=ctx.settings.service.shutdown_grace_seconds,
+    )
+
+
+_FOLLOW_POLL_SECONDS = 0.2
+
+
+def _drain_together(
+    ctx: PipelineContext,
+    options: dict[Stage, DrainOptions],
+    request: WorkRequest,
+    stop: threading.Event,
+    progress: Progress | None,
+) -> dict[Stage, DrainResult]:
+    """The import drain in a thread; the migrate drain follows it until it has ended."""
+    imports_over = threading.Event()
+    outcome: list[DrainResult | BaseException] = []
+
+    def imports() -> None:
+        try:
+            definition = _definition(ctx, Stage.IMPORT, request)
+            outcome.append(
+                drain(ctx.engine, definition, options[Stage.IMPORT], stop=stop, progress=progress)
+            )
+        except BaseException as exc:  # re-raised in the caller's thread below
+            outcome.append(exc)
+        finally:
+            imports_over.set()
+
+    importer = threading.Thread(target=imports, name="rra-import-drain")
+    importer.start()
+    try:
+        follow = replace(
+            options[Stage.MIGRATE], poll_seconds=_FOLLOW_POLL_SECONDS, until=imports_over
+        )
+        definition = _definition(ctx, Stage.MIGRATE, request)
+        migrations = drain(ctx.engine, definition, follow, stop=stop, progress=progress)
+    finally:
+        importer.join()
+    imported = outcome[0]
+    if isinstance(imported, BaseException):
+        raise imported
+    return {Stage.IMPORT: imported, Stage.MIGRATE: migrations}
 
 
 def announce(ctx: PipelineContext, stage: Stage, result: DrainResult) -> None:

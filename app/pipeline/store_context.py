@@ -5,6 +5,7 @@ from functools import cached_property
 from pathlib import Path
 
 from app.config import Settings
+from app.pipeline.conversion_cache import ConversionCache
 from app.pipeline.conversions import ReusedConversions
 from app.runrecords.convert.selection import parse_fhiclize_generate
 from app.stores.artdaqdb.backend import ArtdaqStore
@@ -22,6 +23,11 @@ class StoreContext:
     def generate(self) -> frozenset[str]:
         """Which conversions and generated files the legacy `fhiclize_generate` enables."""
         return parse_fhiclize_generate(self.settings.fhiclize_generate)
+
+    @cached_property
+    def conversion_cache(self) -> ConversionCache:
+        """Conversions of files already seen, by content (runs repeat their configuration)."""
+        return ConversionCache(self.settings.pipeline.conversion_cache_mb * 1_000_000)
 
     @cached_property
     def converter(self) -> ReusedConversions:

@@ -231,3 +231,42 @@ def test_where_limits_the_claim(engine: Engine) -> None:
         stop=threading.Event(),
     )
     assert sorted(result.succeeded) == [8, 9, 10]
+
+
+def test_a_drain_following_another_takes_new_rows_until_that_one_has_ended(
+    engine: Engine,
+) -> None:
+    seed(engine, range(1, 3))
+    upstream_over = threading.Event()
+    seen: list[int] = []
+
+    def process(claim: Claim) -> StageOutcome:
+        seen.append(claim.run)
+        if claim.run == 1:  # the stage feeding this one makes more rows due, then ends
+            seed(engine, range(10, 12))
+            upstream_over.set()
+        return StageOutcome("ok", {})
+
+    follow = options(workers=1, poll_seconds=0.05, until=upstream_over)
+    result = drain(engine, definition(process), follow, stop=threading.Event())
+    assert sorted(seen) == [1, 2, 10, 11]
+    assert not result.interrupted
+    assert {r.state for r in rows(engine).values()} == {State.DONE}
+
+
+def test_a_following_drain_waits_for_rows_while_the_other_one_runs(engine: Engine) -> None:
+    upstream_over = threading.Event()
+
+    def feed() -> None:
+        time.sleep(0.3)
+        seed(engine, range(5, 7))
+        upstream_over.set()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    follow = options(poll_seconds=0.05, until=upstream_over)
+    result = drain(
+        engine, definition(lambda c: StageOutcome("ok", {})), follow, stop=threading.Event()
+    )
+    feeder.join()
+    assert sorted(result.succeeded) == [5, 6]

@@ -49,7 +49,7 @@ def no_comments() -> list[Pairs]:
 def _unparsable(error: str) -> Conversion:
     message, _ = ascii_only(error)
     message = message.replace("\n", " ")[:_MAX_ERROR_LENGTH]
-    return Conversion(
+    return Conversion.of(
         dumps_part(placeholder_document(message)), dumps_part(no_comments()), parse_error=message
     )
 
@@ -65,9 +65,9 @@ def convert_source(source: bytes, name: str) -> Conversion:
         return _unparsable(f"{name}: nested too deeply to parse (tables or sequences)")
     comments = list(converted.comments) or no_comments()
     if _IN_DIALECT.fullmatch(source):  # every stored string comes from the source: nothing to fix
-        return Conversion(dumps_part(converted.document), dumps_part(comments))
+        return Conversion.of(dumps_part(converted.document), dumps_part(comments))
     document, doc_changed = ascii_only(converted.document)
     comments, comments_changed = ascii_only(comments)
-    return Conversion(
+    return Conversion.of(
         dumps_part(document), dumps_part(comments), ascii_replaced=doc_changed or comments_changed
     )
