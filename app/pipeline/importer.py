@@ -22,7 +22,6 @@ from app.runrecords.convert.config_name import config_name_from_metadata
 from app.runrecords.convert.record import convert_record
 from app.runrecords.reader import RecordError, RunRecord, read_record
 from app.stores.artdaqdb.conversion import Conversion, Converter
-from app.stores.artdaqdb.convert import convert_source
 from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.results import ArchiveResult, ExpectedFile, VerifyResult
@@ -43,7 +42,7 @@ class PreparedRun:
 
 
 def prepare(
-    record: RunRecord, run: int, generate: frozenset[str], convert: Converter = convert_source
+    record: RunRecord, run: int, generate: frozenset[str], convert: Converter
 ) -> PreparedRun:
     """Convert the `.txt` files, collect the process `.fcl` files, and convert each to its
     stored form: a file that does not parse fails the run before anything is stored."""
