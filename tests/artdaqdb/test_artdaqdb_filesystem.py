@@ -1,5 +1,7 @@
 """The filesystemdb backend: layout, idempotent archive, updates, export and verification."""
 
+import base64
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -126,6 +128,39 @@ def test_export_returns_the_exact_bytes_of_real_sbnd_files(store, sbnd_files) ->
         assert (entry.size, entry.sha256) == expected[entry.entity][:2]
         assert entry.version == "12500/standard" and entry.oid
     assert exported.warnings == ()
+
+
+OTHER_BYTES = b"not the file"
+
+
+def _raw_block_of(payload: bytes) -> list[str]:
+    """A well-formed raw block (§11.1) holding `payload`."""
+    return [
+        "archiver-raw-v1",
+        f"size:{len(payload)}",
+        f"sha256:{hashlib.sha256(payload).hexdigest()}",
+        f"base64:{base64.b64encode(payload).decode()}",
+    ]
+
+
+def test_export_takes_the_records_raw_block_not_one_its_document_holds(store) -> None:
+    block = ", ".join(f'"{item}"' for item in _raw_block_of(OTHER_BYTES))
+    tricky = f"a: 1\norigin: {{ format: fhicl rawdata: [{block}] }}\n".encode()
+    files = {**small_run_files(), "tricky": tricky}
+    store.archive_run(8, "standard", files)
+    assert store.export_run(8, "standard").files["tricky.fcl"] == tricky
+
+
+def test_a_raw_block_nested_after_the_records_own_is_not_taken_for_it(store, db_root: Path) -> None:
+    files = small_run_files()
+    result = store.archive_run(9, "standard", files)
+    oid = next(entity.oid for entity in result.entities if entity.entity == "boot")
+    record = _record(db_root, "RunHistory", oid)
+    nested = Pairs([("a", "1"), ("origin", Pairs([("rawdata", _raw_block_of(OTHER_BYTES))]))])
+    document = Pairs([*record.get("document"), ("x", nested)])
+    moved = Pairs([*(pair for pair in record if pair[0] != "document"), ("document", document)])
+    (db_root / "RunHistory" / f"{oid}.json").write_text(dumps(moved))
+    assert store.export_run(9, "standard").files["boot.fcl"] == files["boot"]
 
 
 def test_unparsable_real_file_is_stored_and_exported_byte_exact(store, testdata: Path) -> None:

@@ -5,12 +5,14 @@ regenerated from `data` + `metadata`, which is not the original file, and the ma
 """
 
 import hashlib
+import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from app.fhicl.pairs import JsonObject, Pairs
 from app.stores.artdaqdb.conversion import Regenerator
-from app.stores.artdaqdb.document import read_raw_block
+from app.stores.artdaqdb.document import RawContent, read_raw_block
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.fsio import database_lock
 from app.stores.artdaqdb.layout import document_path, read_record, require_root
@@ -38,6 +40,43 @@ def _read(root: Path, document: StoredDocument, *, ordered: bool = True) -> Json
         raise ArtdaqStoreError(
             f"{path}: the index lists this document but the file is missing"
         ) from None
+
+
+_ORIGIN_KEY = ',"origin":'
+_DECODER = json.JSONDecoder()
+
+
+def _top_level_origin(text: str) -> Any:
+    """`origin` parsed alone, if the last `,"origin":` is the record's own key: a `"` inside a
+    string is always escaped, so it is a key, and it is the top-level one exactly when what
+    follows its value closes the record (the keys after it are short, so this parse is cheap)."""
+    at = text.rfind(_ORIGIN_KEY)
+    if at <= 0:
+        return None
+    try:
+        origin, end = _DECODER.raw_decode(text, at + len(_ORIGIN_KEY))
+        rest = text[end:].rstrip()
+        if rest != "}":
+            if not rest.startswith(","):
+                return None
+            json.loads("{" + rest[1:])
+    except ValueError:
+        return None
+    return origin
+
+
+def _raw(root: Path, document: StoredDocument) -> RawContent:
+    """The raw block without parsing the whole record (`document` is most of it); a record of
+    another shape, or a block that fails its size and sha256 checks, is read in full."""
+    path = document_path(root, document.collection, document.oid)
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        text = ""  # _read below names the problem
+    raw = read_raw_block({"origin": _top_level_origin(text)})
+    if raw.data is not None:
+        return raw
+    return read_raw_block(_read(root, document, ordered=False))
 
 
 def _same_contents(root: Path, documents: list[StoredDocument]) -> bool:
@@ -109,8 +148,7 @@ def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str)
         manifest: list[ExportEntry] = []
         for document in sorted(chosen, key=lambda d: d.entity):
             path = document_path(root, document.collection, document.oid)
-            record = _read(root, document, ordered=False)
-            raw = read_raw_block(record)
+            raw = _raw(root, document)
             if raw.problem:
                 warnings.append(f"{path}: {raw.problem}; regenerating the file instead")
             if raw.data is not None:
