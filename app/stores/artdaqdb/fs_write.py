@@ -12,7 +12,14 @@ from pathlib import Path
 
 from app.stores.artdaqdb.conversion import Conversion, Converter
 from app.stores.artdaqdb.document import assemble_record, object_id, read_raw_block, record_text
-from app.stores.artdaqdb.fsio import database_lock, install, remove_stale_temporaries, stage
+from app.stores.artdaqdb.fsio import (
+    database_lock,
+    fsync_directory,
+    install,
+    remove_stale_temporaries,
+    stage,
+    sync_files,
+)
 from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
 from app.stores.artdaqdb.layout import (
@@ -186,10 +193,16 @@ def _apply(root: Path, plans: list[_Plan]) -> None:
     pending.sort(
         key=lambda plan: (plan.entity == SCHEMA_ENTITY, _collection_order(plan.collection))
     )
+    sync_files(plan.staged for plan in pending if plan.staged is not None)
+    directories: set[Path] = set()
     for plan in pending:
         ensure_collection(root, plan.collection)
         assert plan.oid is not None and plan.staged is not None
-        install(plan.staged, document_path(root, plan.collection, plan.oid))
+        target = document_path(root, plan.collection, plan.oid)
+        install(plan.staged, target)
+        directories.add(target.parent)
+    for directory in sorted(directories):
+        fsync_directory(directory)  # the documents' renames are durable before any index lists them
     touched: dict[str, list[IndexEntry]] = {}
     for plan in plans:
         if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED) and plan.index_entry:

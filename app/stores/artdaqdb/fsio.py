@@ -7,7 +7,7 @@ while anything inside a collection directory would be read as a document by the 
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,33 +45,45 @@ def atomic_write(root: Path, target: Path, data: bytes) -> None:
     A crash leaves either the old file or the new one at `target`, plus at most one stray
     temporary file in `root`, which `remove_stale_temporaries` deletes under the lock.
     """
-    install(stage(root, data), target)
+    temporary = stage(root, data)
+    sync_files([temporary])
+    install(temporary, target)
+    fsync_directory(target.parent)
 
 
 def stage(root: Path, data: bytes) -> Path:
-    """Write `data` durably to a new temporary file in `root` (a writer holding many documents
-    keeps paths, not texts, until it installs them)."""
+    """Write `data` to a new temporary file in `root` (a writer holding many documents keeps
+    paths, not texts, until it installs them); `sync_files` makes them durable before that."""
     temporary = root / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     return temporary
 
 
+def sync_files(paths: Iterable[Path]) -> None:
+    """fsync files written earlier: one after the other once all are written, so the file
+    system commits them together instead of once per file."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def install(temporary: Path, target: Path) -> None:
-    """Rename a staged file into place and make the rename durable."""
+    """Rename a synced staged file into place; `fsync_directory` of the target's directory,
+    once after a batch of renames, makes them durable."""
     try:
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    fsync_directory(target.parent)
 
 
 def remove_stale_temporaries(root: Path) -> list[Path]:
