@@ -3,9 +3,10 @@
 For small records (`--runs`) and large ones (`--large-runs`, 110 processes, ≈12 MB each), the
 pipeline runs with its default workers (`PipelineContext` + `run_work`, SQLite ledger in a temp
 dir) against a real filesystemdb and the UconDB stand-in. Each pipeline runs in a child process
-of its own so its peak RSS (`ru_maxrss`) is the pipeline's alone; the child also reports its RSS
-before the work (interpreter and imports) as the memory baseline, and the largest peak of its
-import worker processes; the total counts every import process at that peak. CPU time per run
+of its own; peaks are each process's own `VmHWM` (`ru_maxrss` would include what a child
+inherits from its parent's peak across fork and exec). The child reports its RSS before the
+work (interpreter and imports) as the memory baseline and the peak of each import worker
+process; the total adds them all, as if the peaks coincided. CPU time per run
 (the pipeline process from the start of the work, plus its import processes, start-up
 included) does not move with the disk latency that makes the wall-clock figures noisy.
 
@@ -23,6 +24,7 @@ one run at a time. Prints JSON, then a one-line summary.
 import argparse
 import hashlib
 import json
+import multiprocessing
 import resource
 import shutil
 import stat
@@ -61,9 +63,13 @@ SETTINGS_CHANGED = {
 }
 
 
-def max_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident set size of this process so far, or of its largest reaped child (KiB)."""
-    return resource.getrusage(who).ru_maxrss / 1024
+def memory_mb(field: str, pid: int | str = "self") -> float:
+    """`VmRSS` (now) or `VmHWM` (peak) of a process: its own, unlike `ru_maxrss`, which Linux
+    carries from a parent into its child across fork and exec."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/{pid}/status has no {field}")
 
 
 def cpu_seconds(who: int) -> float:
@@ -79,11 +85,12 @@ def child(config: Path) -> None:
     engine = make_engine(settings.database.url)
     migrate.upgrade(engine)
     ctx = PipelineContext(settings=settings, engine=engine, owner=worker_id())
-    rss_before = max_rss_mb()
+    rss_before = memory_mb("VmRSS")
     cpu_before = cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     report = run_work(ctx, WorkRequest())
     elapsed = time.perf_counter() - started
+    import_peaks = [memory_mb("VmHWM", worker.pid) for worker in multiprocessing.active_children()]
     ctx.close()
     with Session(engine) as session:
         done = dict(
@@ -100,8 +107,8 @@ def child(config: Path) -> None:
         "migrated": done.get(Stage.MIGRATE, 0),
         "failed": report.failed_runs,
         "rss_before_mb": rss_before,
-        "peak_rss_mb": max_rss_mb(),
-        "import_process_peak_rss_mb": max_rss_mb(resource.RUSAGE_CHILDREN),
+        "peak_rss_mb": memory_mb("VmHWM"),
+        "import_process_peaks_rss_mb": import_peaks,
         "cpu_seconds": cpu_seconds(resource.RUSAGE_SELF)
         - cpu_before
         + cpu_seconds(resource.RUSAGE_CHILDREN),
@@ -159,11 +166,8 @@ def baseline(records: Path, copies: Path, ucondb: UconDB, key_offset: int) -> di
 
 def _total_peak(ours: dict[str, Any]) -> float:
     """Pipeline process plus every import process at its peak (an upper bound: the peaks need
-    not coincide); just the pipeline process when imports run in its threads."""
-    workers = ours["workers"]
-    if not workers["import_in_processes"]:
-        return float(ours["peak_rss_mb"])
-    return float(ours["peak_rss_mb"] + workers["import"] * ours["import_process_peak_rss_mb"])
+    not coincide)."""
+    return float(ours["peak_rss_mb"] + sum(ours["import_process_peaks_rss_mb"]))
 
 
 def make_distinct(records: Path) -> None:
@@ -205,7 +209,7 @@ def case(
         "rss_before_mb": round(ours["rss_before_mb"], 1),
         "cpu_ms_per_run": round(1000 * ours["cpu_seconds"] / runs, 1),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
-        "import_process_peak_rss_mb": round(ours["import_process_peak_rss_mb"], 1),
+        "import_process_peak_rss_mb": round(max(ours["import_process_peaks_rss_mb"], default=0), 1),
         "total_peak_rss_mb": round(_total_peak(ours), 1),
         "workers": ours["workers"],
         "failed_runs": ours["failed"],
