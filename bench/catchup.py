@@ -78,9 +78,9 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(config: Path) -> None:
+def child(config: Path | str) -> None:
     """Run the whole catch-up once in this process and print its figures as JSON."""
-    settings = load_settings(config)
+    settings = load_settings(Path(config))
     assert settings.database.url is not None
     engine = make_engine(settings.database.url)
     migrate.upgrade(engine)
@@ -121,11 +121,16 @@ def child(config: Path) -> None:
     print(json.dumps(figures))
 
 
+# Started from `-c`, not from this file: spawned import workers import their parent's main
+# script again (as `rra`'s workers import its light entry point), and this one loads a lot.
+CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import catchup; catchup.child(sys.argv[2])"
+
+
 def pipeline(root: Path, ucondb: UconDB) -> dict[str, Any]:
     """The catch-up in a child process; its figures."""
     config = write_config(root, ucondb, scanner={"settle_seconds": 0})
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(config)],
+        [sys.executable, "-c", CHILD, str(Path(__file__).parent), str(config)],
         capture_output=True,
         text=True,
         check=False,
@@ -226,11 +231,7 @@ def main() -> None:
         action="store_true",
         help="no file repeats across runs (real runs of one configuration repeat theirs)",
     )
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child(args.child)
-        return
     with (
         tempfile.TemporaryDirectory(prefix="rra-catchup-") as tmp,
         ucondb_stand_in(Path(tmp) / "ucondb.log") as ucondb,

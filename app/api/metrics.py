@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from app.metrics.prometheus import CONTENT_TYPE, render
+from app.metrics.exposition import CONTENT_TYPE, render
 from app.state import ServiceState, service_state
 
 router = APIRouter(tags=["metrics"])

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from app.config import CarbonSection, Settings
-from app.models import Stage
+from app.vocabulary import Stage
 
 log = logging.getLogger(__name__)
 

@@ -1,30 +1,15 @@
-"""Prometheus metrics: counters and histograms the pipeline feeds, gauges read from the ledger.
+"""Prometheus counters and histograms the pipeline feeds, in one registry for the life of the
+process; `exposition` adds the ledger gauges at scrape time. Import worker processes load this
+module, so it stays free of the ORM."""
 
-The counters live in one module-level registry for the life of the process. The ledger gauges
-(backlog, newest archived run, last scan) are computed at scrape time, so they are right even
-for work done by other processes or replicas sharing the ledger.
-"""
-
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from prometheus_client.registry import Collector
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
-from app.metrics.ledger import backlog, last_scan_time, newest_archived, state_counts
-from app.models import Stage, State
+from app.vocabulary import Stage, State
 
-log = logging.getLogger(__name__)
-
-# The classic text format: every Prometheus server version reads it; our names need no escaping.
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
 
@@ -102,68 +87,3 @@ def collected_operations() -> Iterator[list[tuple[str, float]]]:
         yield observed
     finally:
         _collected.operations = None
-
-
-class LedgerCollector(Collector):
-    """Gauges read from the ledger at each scrape (a few short aggregate queries)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "rra_ledger_up", "1 when the ledger could be read for the gauges of this scrape."
-        )
-        try:
-            with Session(self.engine) as session:
-                counts = state_counts(session)
-                newest = newest_archived(session)
-                scanned = last_scan_time(session)
-        except SQLAlchemyError as exc:
-            log.warning("metrics: ledger unreadable at scrape: %s", type(exc).__name__)
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield from _stage_gauges(counts, newest)
-        scan = GaugeMetricFamily(
-            "rra_last_scan_timestamp_seconds",
-            "Unix time at which the last successful scan of the run-records directory ended.",
-        )
-        if scanned is not None:
-            scan.add_metric([], scanned.timestamp())
-        yield scan
-
-
-def _stage_gauges(
-    counts: dict[Stage, dict[State, int]], newest: dict[Stage, int]
-) -> Iterator[Metric]:
-    rows = GaugeMetricFamily(
-        "rra_stage_runs", "Ledger rows per stage and state.", labels=["stage", "state"]
-    )
-    pending = GaugeMetricFamily(
-        "rra_stage_backlog",
-        "Runs a stage still has to process (pending, retry or running).",
-        labels=["stage"],
-    )
-    archived = GaugeMetricFamily(
-        "rra_newest_archived_run",
-        "Highest run number the stage has finished; absent while it has finished none.",
-        labels=["stage"],
-    )
-    for stage, by_state in counts.items():
-        for state, count in by_state.items():
-            rows.add_metric([stage.value, state.value], count)
-        pending.add_metric([stage.value], backlog(by_state))
-        if stage in newest:
-            archived.add_metric([stage.value], newest[stage])
-    yield from (rows, pending, archived)
-
-
-def render(engine: Engine | None) -> bytes:
-    """The text exposition: process counters and, given the ledger engine, its gauges."""
-    text = generate_latest(REGISTRY)
-    if engine is not None:
-        text += generate_latest(LedgerCollector(engine))
-    return text

@@ -5,25 +5,14 @@ guarded UPDATE (`state IN (pending, retry)`), so a row can never be claimed twic
 SKIP LOCKED does not exist (SQLite, one writer).
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
 from app.models import ErrorKind, Stage, StageStatus, State
+from app.pipeline.attempts import Claim
 from app.pipeline.ledger import DUE_STATES, RetryPolicy, add_event, backoff_until, transition
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A row this worker holds: the run, the stage, which attempt this is, the lease."""
-
-    run: int
-    stage: Stage
-    attempt: int
-    owner: str
-    lease_until: datetime
 
 
 def _due(stage: Stage, now: datetime) -> ColumnElement[bool]:

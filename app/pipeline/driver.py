@@ -11,7 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
@@ -20,6 +19,7 @@ from sqlmodel import Session
 from app.db import session_scope
 from app.metrics import observe_attempt
 from app.models import ErrorKind, Stage, State
+from app.pipeline.attempts import StageFailure, StageOutcome
 from app.pipeline.claims import (
     Claim,
     claim_due,
@@ -33,29 +33,6 @@ from app.pipeline.ledger import RetryPolicy, transition
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-
-class StageFailure(Exception):
-    """A stage attempt failed for a known reason; `kind` classifies it for operators."""
-
-    def __init__(self, kind: ErrorKind, message: str, *, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.retryable = retryable
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle with every field (import attempts return failures from worker processes)."""
-        return (type(self), (self.kind, self.message), {"retryable": self.retryable})
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    """A successful attempt: a message for the history and the ledger columns to set."""
-
-    message: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 from app.config import Settings
 from app.metrics.prometheus import collected_operations, observe_operation
-from app.models import ErrorKind
-from app.pipeline.claims import Claim
-from app.pipeline.driver import StageFailure, StageOutcome
+from app.pipeline.attempts import Claim, StageFailure, StageOutcome
 from app.pipeline.store_context import StoreContext
+from app.vocabulary import ErrorKind
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from app.pipeline.blob import BlobError, PackedBlob, PackingInputs, format_stamp
 from app.pipeline.claims import Claim, held_row
 from app.pipeline.context import PipelineContext
 from app.pipeline.driver import StageDefinition, StageFailure, StageOutcome
-from app.pipeline.importer import store_error
+from app.pipeline.import_work import store_error
 from app.pipeline.validate import validate_metadata
 from app.stores.artdaqdb.errors import ArtdaqStoreError
 from app.stores.artdaqdb.results import ExpectedFile, ExportResult, FileSource

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.models import ErrorKind
 from app.runrecords.runnumbers import is_hidden
+from app.vocabulary import ErrorKind
 
 CHUNK_BYTES = 1 << 20
 _SURROGATES = re.compile("[\udc80-\udcff]")

@@ -19,7 +19,7 @@ from app.auth.tokens import (
     revoke_token,
     scope_allows,
 )
-from app.cli import cli
+from app.cli.application import cli
 from app.db import session_scope
 from app.models import ApiToken, TokenScope
 from app.timeutil import utcnow

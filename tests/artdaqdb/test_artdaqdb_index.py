@@ -7,7 +7,7 @@ import pytest
 from adb_helpers import small_run_files, tree_state
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.application import cli
 from app.fhicl.pairs import Pairs
 from app.stores.artdaqdb.dialect import DialectError
 from app.stores.artdaqdb.fsio import TEMP_PREFIX

@@ -12,7 +12,8 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.main import create_app
 from app.metrics import observe_attempt
-from app.metrics.prometheus import REGISTRY, render
+from app.metrics.exposition import render
+from app.metrics.prometheus import REGISTRY
 from app.metrics.timing import timed
 from app.models import Run, Stage, StageStatus, State
 from app.timeutil import utcnow

@@ -166,3 +166,18 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_what_a_worker_loads_holds_no_orm_and_no_application() -> None:
+    """A spawned worker imports `_attempt`'s and `import_run`'s modules, and its parent's main
+    script again (for `rra`, the `app.cli` entry point): none may pull in the ORM or the web
+    and CLI frameworks, which would double each worker's memory."""
+    code = (
+        "import sys, app.cli, app.pipeline.import_processes, app.pipeline.import_work\n"
+        "heavy = ('sqlmodel', 'sqlalchemy', 'fastapi', 'typer')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

@@ -16,7 +16,7 @@ from report_seed import (
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.application import cli
 from app.main import create_app
 from app.reports.sources import Source, record_listing
 
