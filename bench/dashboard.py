@@ -33,6 +33,7 @@ from common import print_figures
 from fastapi import FastAPI
 from ledger import (
     FROM_PLAN,
+    add_database_option,
     backend,
     create_plan,
     draw,
@@ -203,14 +204,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to measure on (a scratch schema is created and dropped); "
-        "default: a SQLite file in a temporary directory",
-    )
+    add_database_option(parser)
     args = parser.parse_args()
     results = [measure(runs, args.repeat, args.database_url) for runs in args.runs]
-    kind = backend(args.database_url) if args.database_url else "sqlite"
+    kind = backend(args.database_url)
     print_figures(
         "dashboard",
         {"backend": kind, "results": results},

@@ -6,6 +6,7 @@ table over a plan table: a million runs take seconds, not the minutes of Python 
 The plan's "random" draws are a hash of the run number, identical on both backends.
 """
 
+import argparse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,9 +49,18 @@ def scratch_ledger(root: Path, database_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def backend(url: str) -> str:
-    """`sqlite` or `postgresql`, for the figures."""
-    return make_url(url).get_backend_name()
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """`--database-url`: where the report and dashboard benchmarks build their ledgers."""
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to measure on (a scratch schema is created and dropped); "
+        "default: a SQLite file in a temporary directory",
+    )
+
+
+def backend(url: str | None) -> str:
+    """`sqlite` or `postgresql`, for the figures (no URL: the default SQLite file)."""
+    return make_url(url).get_backend_name() if url else "sqlite"
 
 
 def migrated_engine(url: str) -> Engine:

@@ -21,6 +21,7 @@ from typing import Any
 from common import print_figures
 from ledger import (
     FROM_PLAN,
+    add_database_option,
     backend,
     create_plan,
     draw,
@@ -170,14 +171,10 @@ def measure(runs: int, database_url: str | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, nargs="+", default=[100_000])
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to measure on (a scratch schema is created and dropped); "
-        "default: a SQLite file in a temporary directory",
-    )
+    add_database_option(parser)
     args = parser.parse_args()
     results = [measure(runs, args.database_url) for runs in args.runs]
-    kind = backend(args.database_url) if args.database_url else "sqlite"
+    kind = backend(args.database_url)
     print_figures(
         "report",
         {"backend": kind, "results": results},
