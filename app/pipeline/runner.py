@@ -6,6 +6,7 @@ One request → scan (optional) → each requested stage drained over the select
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import ColumnElement, and_, text
@@ -229,32 +230,20 @@ def _drain_together(
 ) -> dict[Stage, DrainResult]:
     """The import drain in a thread; the migrate drain follows it until it has ended."""
     imports_over = threading.Event()
-    outcome: list[DrainResult | BaseException] = []
-
-    def imports() -> None:
-        try:
-            definition = _definition(ctx, Stage.IMPORT, request)
-            outcome.append(
-                drain(ctx.engine, definition, options[Stage.IMPORT], stop=stop, progress=progress)
-            )
-        except BaseException as exc:  # re-raised in the caller's thread below
-            outcome.append(exc)
-        finally:
-            imports_over.set()
-
-    importer = threading.Thread(target=imports, name="rra-import-drain")
-    importer.start()
-    try:
-        follow = replace(
-            options[Stage.MIGRATE], poll_seconds=_FOLLOW_POLL_SECONDS, until=imports_over
+    follow = replace(options[Stage.MIGRATE], poll_seconds=_FOLLOW_POLL_SECONDS, until=imports_over)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rra-import-drain") as pool:
+        importing = pool.submit(
+            drain,
+            ctx.engine,
+            _definition(ctx, Stage.IMPORT, request),
+            options[Stage.IMPORT],
+            stop=stop,
+            progress=progress,
         )
+        importing.add_done_callback(lambda _: imports_over.set())
         definition = _definition(ctx, Stage.MIGRATE, request)
         migrations = drain(ctx.engine, definition, follow, stop=stop, progress=progress)
-    finally:
-        importer.join()
-    imported = outcome[0]
-    if isinstance(imported, BaseException):
-        raise imported
+        imported = importing.result()  # the import drain's own error, if it raised one
     return {Stage.IMPORT: imported, Stage.MIGRATE: migrations}
 
 
