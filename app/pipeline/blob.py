@@ -38,7 +38,9 @@ _FOOTER = re.compile(rb"\nEnd of Record\nRun Number: (\d+)\nPacked on ([^\n]*)\n
 _FOOTER_START = b"\nEnd of Record\nRun Number: "
 _MARKER = re.compile(rb"\n#####\n([^\n]+?):\n#####\n")
 _END_OF_RECORD = b"\nEnd of Record\n"
-_MARKER_LIKE = re.compile(rb"(?:^|\n)(?:#####|End of Record)")
+_MARKER_LIKE_START = (b"#####", b"End of Record")
+# Anchored on its literal first byte, so re skips ahead instead of trying every position.
+_MARKER_LIKE_LINE = re.compile(rb"\n(?:#####|End of Record)")
 _MIB = 1024 * 1024
 
 
@@ -377,9 +379,8 @@ def _content_warnings(run: int, name: str, content: bytes) -> list[BlobWarning]:
                 f'run {run}: "{name}" is not valid UTF-8 (byte {exc.start}); packed as is',
             )
         )
-    line = _MARKER_LIKE.search(content)
-    if line:
-        at = line.start() + 1 if line.group().startswith(b"\n") else line.start()
+    at = _marker_like_line(content)
+    if at is not None:
         warnings.append(
             BlobWarning(
                 "marker_like_line",
@@ -389,6 +390,14 @@ def _content_warnings(run: int, name: str, content: bytes) -> list[BlobWarning]:
             )
         )
     return warnings
+
+
+def _marker_like_line(content: bytes) -> int | None:
+    """Where the first line starting like a blob marker begins, if any."""
+    if content.startswith(_MARKER_LIKE_START):
+        return 0
+    line = _MARKER_LIKE_LINE.search(content)
+    return None if line is None else line.start() + 1
 
 
 def _parse(data: bytes) -> tuple[int, str, str, list[tuple[bytes, int, int]]]:

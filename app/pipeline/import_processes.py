@@ -11,11 +11,14 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from app.config import Settings
 from app.metrics.prometheus import collected_operations, observe_operation
@@ -31,21 +34,26 @@ _Result = tuple[StageOutcome | StageFailure, list[tuple[str, float]]]
 _context: StoreContext | None = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, shared: Path) -> None:
     """Worker initializer; the parent alone decides when work stops (Ctrl-C, SIGTERM), and a
     worker whose parent died (kill -9, OOM) exits instead of waiting for work forever."""
     global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, name="rra-parent-watch", daemon=True).start()
-    _context = StoreContext(settings)
+    watch = threading.Thread(
+        target=_exit_with_parent, args=(shared,), name="rra-parent-watch", daemon=True
+    )
+    watch.start()
+    _context = StoreContext(settings, shared_conversions=shared)
     gc.freeze()  # what was imported lives as long as the worker: no collection needs to scan it
 
 
-def _exit_with_parent() -> None:
+def _exit_with_parent(shared: Path) -> None:
+    """Exit once the parent is gone, removing the conversions it could not clean up itself."""
     parent = multiprocessing.parent_process()
     if parent is not None:
         multiprocessing.connection.wait([parent.sentinel])
+        shutil.rmtree(shared, ignore_errors=True)
         os._exit(0)
 
 
@@ -72,20 +80,27 @@ def _attempt(work: Work, claim: Claim) -> _Result:
 
 
 class ImportProcesses:
-    """A pool of `workers` processes (spawned: the service's threads must not be forked)."""
+    """A pool of `workers` processes (spawned: the service's threads must not be forked) that
+    share their conversions through a private temporary directory."""
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self._settings = settings
         self._workers = workers
+        self._shared = tempfile.TemporaryDirectory(prefix="rra-conversions-")
         self._lock = threading.Lock()
         self._pool = self._new_pool()
+
+    @property
+    def shared_conversions(self) -> Path:
+        """The directory of the conversions the workers share (removed by `close`)."""
+        return Path(self._shared.name)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._settings,),
+            initargs=(self._settings, self.shared_conversions),
         )
 
     def run(self, work: Work, claim: Claim) -> StageOutcome:
@@ -110,6 +125,7 @@ class ImportProcesses:
         return outcome
 
     def close(self) -> None:
-        """Stop the workers after their current attempts."""
+        """Stop the workers after their current attempts, then drop their shared conversions."""
         with self._lock:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._shared.cleanup()

@@ -1,6 +1,6 @@
 """What the import stage needs from the settings alone, so that worker processes can build it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +18,7 @@ class StoreContext:
     so import worker processes can build their own."""
 
     settings: Settings
+    shared_conversions: Path | None = field(default=None, kw_only=True)
 
     @cached_property
     def generate(self) -> frozenset[str]:
@@ -26,8 +27,10 @@ class StoreContext:
 
     @cached_property
     def conversion_cache(self) -> ConversionCache:
-        """Conversions of files already seen, by content (runs repeat their configuration)."""
-        return ConversionCache(self.settings.pipeline.conversion_cache_mb * 1_000_000)
+        """Conversions of files already seen, by content (runs repeat their configuration), and
+        those of the other import processes when they share a directory."""
+        megabytes = self.settings.pipeline.conversion_cache_mb
+        return ConversionCache(megabytes * 1_000_000, self.shared_conversions)
 
     @cached_property
     def converter(self) -> ReusedConversions:

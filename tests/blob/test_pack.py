@@ -124,7 +124,16 @@ def test_marker_like_lines_are_packed_with_a_warning() -> None:
         ("marker_like_line", "b.fcl"),
     ]
     assert "byte 5" in packed.warnings[0].message
+    assert "byte 0" in packed.warnings[1].message
     assert dict(unpack(packed.data).files)["a.fcl"] == b"a: 1\n" + banner
+
+
+def test_a_line_starting_like_the_footer_is_found_after_the_first_line() -> None:
+    content = b"a: 1\n# End of Recording\nEnd of Recording: 2\n"
+    packed = pack(3, [("a.fcl", content)], STAMP)
+
+    assert [(w.code, w.name) for w in packed.warnings] == [("marker_like_line", "a.fcl")]
+    assert "byte 24" in packed.warnings[0].message
 
 
 def test_packing_is_deterministic_and_inputs_rebuild_identical_bytes(
