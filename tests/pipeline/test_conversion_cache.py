@@ -1,5 +1,9 @@
 """Conversions kept by content: one parse per distinct file, bounded, failures never kept."""
 
+import sqlite3
+from pathlib import Path
+
+import diskcache
 import pytest
 
 from app.pipeline import conversion_cache
@@ -57,3 +61,39 @@ def test_zero_keeps_nothing(parses: list[str]) -> None:
     cache(GOOD, "1/a.fcl")
     cache(GOOD, "2/a.fcl")
     assert parses == ["1/a.fcl", "2/a.fcl"]
+
+
+def test_caches_sharing_a_directory_convert_each_file_once(
+    parses: list[str], tmp_path: Path
+) -> None:
+    first = ConversionCache(1_000_000, tmp_path)
+    second = ConversionCache(1_000_000, tmp_path)  # as in another worker process
+    converted = first(GOOD, "1/a.fcl")
+    assert second(GOOD, "2/a.fcl") == converted
+    assert second(GOOD, "3/a.fcl") == converted
+    assert parses == ["1/a.fcl"]
+
+
+def test_failures_are_not_shared_either(parses: list[str], tmp_path: Path) -> None:
+    ConversionCache(1_000_000, tmp_path)(BAD, "1/a.fcl")
+    failed = ConversionCache(1_000_000, tmp_path)(BAD, "2/a.fcl")
+    assert failed.parse_error.startswith("2/a.fcl:")  # type: ignore[union-attr]
+    assert parses == ["1/a.fcl", "2/a.fcl"]
+
+
+def test_a_failing_shared_cache_only_costs_a_parse(
+    parses: list[str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(diskcache.Cache, "get", fail)
+    monkeypatch.setattr(diskcache.Cache, "set", fail)
+    assert ConversionCache(1_000_000, tmp_path)(GOOD, "1/a.fcl").parse_error is None
+    assert ConversionCache(1_000_000, tmp_path)(GOOD, "2/a.fcl").parse_error is None
+    assert parses == ["1/a.fcl", "2/a.fcl"]
+    assert "shared conversion cache unreadable, converting instead: disk I/O error" in caplog.text
+    assert "shared conversion cache not written: disk I/O error" in caplog.text

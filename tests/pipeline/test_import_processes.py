@@ -139,11 +139,14 @@ from tests.pipeline.test_import_processes import report_pid
 settings = make_settings(__import__("pathlib").Path(sys.argv[1]), "sqlite://", "http://127.0.0.1:9")
 pool = ImportProcesses(settings, workers=1)
 print(pool.run(report_pid, Claim(1, Stage.IMPORT, 1, "t", datetime.now(UTC))).message, flush=True)
+print(pool.shared_conversions, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+def test_workers_exit_and_drop_the_shared_conversions_when_their_parent_is_killed(
+    tmp_path: Path,
+) -> None:
     done = subprocess.run(
         [sys.executable, "-c", ORPHAN_SCRIPT, str(tmp_path)],
         capture_output=True,
@@ -153,11 +156,34 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
         cwd=Path(__file__).parents[2],
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
-    worker = int(done.stdout.split()[0])
+    worker, shared = done.stdout.split()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _alive(worker):
+    while time.monotonic() < deadline and _alive(int(worker)):
         time.sleep(0.1)
-    assert not _alive(worker)
+    assert not _alive(int(worker))
+    assert not Path(shared).exists()
+
+
+def test_the_workers_share_one_private_conversion_directory_removed_on_close(
+    settings: Settings,
+) -> None:
+    pool = ImportProcesses(settings, workers=2)
+    shared = pool.shared_conversions
+    try:
+        assert shared.is_dir() and shared.stat().st_mode & 0o777 == 0o700
+        assert processes_share(pool, shared)
+    finally:
+        pool.close()
+    assert not shared.exists()
+
+
+def processes_share(pool: ImportProcesses, shared: Path) -> bool:
+    """Whether a worker's context points its conversion cache at `shared`."""
+    return pool.run(report_shared, _claim(11)).message == str(shared)
+
+
+def report_shared(ctx: StoreContext, claim: Claim) -> StageOutcome:
+    return StageOutcome(str(ctx.shared_conversions), {})
 
 
 def _alive(pid: int) -> bool:
