@@ -1,17 +1,24 @@
 """Concurrent writers (threads and processes) and writers killed with SIGKILL at random points."""
 
+import fcntl
+import os
 import random
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
-from adb_helpers import expected_of
+import pytest
+from adb_helpers import expected_of, small_run_files
 from adb_writer import run_files
 
+from app.stores.artdaqdb import fs_export, fs_verify
+from app.stores.artdaqdb.fsio import LOCK_NAME
 from app.stores.artdaqdb.index import invariant_problems, parse_index, read_index
 from app.stores.artdaqdb.layout import INDEX_NAME, collections
 from app.stores.artdaqdb.rebuild import rebuild_indexes
@@ -20,6 +27,7 @@ from app.stores.artdaqdb.store import open_store
 WRITER = Path(__file__).with_name("adb_writer.py")
 CRASH_ROUNDS = 6
 OID_FILE = re.compile(r"[0-9a-f]{24}\.json")
+T = TypeVar("T")
 
 
 def _writer(uri: str, first: int, count: int) -> subprocess.Popen[str]:
@@ -100,3 +108,38 @@ def test_writer_killed_at_random_points_leaves_a_readable_recoverable_store(
     rebuild_indexes(db_root)
     assert _indexes(db_root) == final
     assert parse_index((db_root / "RunHistory" / INDEX_NAME).read_text()) == final["RunHistory"]
+
+
+def _writer_could_lock(root: Path) -> bool:
+    """Whether a project writer could take the exclusive lock right now."""
+    fd = os.open(root / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_verify_and_export_read_documents_without_holding_writers_back(
+    db_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(db_uri)
+    files = small_run_files()
+    store.archive_run(17, "standard", files)
+    root = Path(db_uri.removeprefix("filesystemdb://"))
+    could_write: list[bool] = []
+
+    def watched(read: Callable[..., T]) -> Callable[..., T]:
+        def reading(*args: Any, **kwargs: Any) -> T:
+            could_write.append(_writer_could_lock(root))
+            return read(*args, **kwargs)
+
+        return reading
+
+    monkeypatch.setattr(fs_verify, "read_record", watched(fs_verify.read_record))
+    monkeypatch.setattr(fs_export, "_raw", watched(fs_export._raw))
+    assert store.verify_run(17, "standard", expected_of(files)).complete
+    assert set(store.export_run(17, "standard").files) == {f"{e}.fcl" for e in files}
+    assert len(could_write) == 2 * len(files) and all(could_write)

@@ -137,41 +137,44 @@ def export_run(root: Path, regenerator: Regenerator, run: int, config_name: str)
     require_root(root)
     with database_lock(root, exclusive=False):
         snapshot = IndexSnapshot.load(root)
-        configuration = resolve_configuration(
-            wanted, snapshot.configurations_with_prefix(f"{run_text}/")
-        )
-        if configuration is None:
-            raise ArtdaqStoreError(f"{root}: run {run_text} has no configuration {wanted!r}")
-        documents = snapshot.documents_of_configuration(configuration)
-        chosen, warnings = select_documents(root, documents, configuration)
-        files: dict[str, bytes] = {}
-        manifest: list[ExportEntry] = []
-        for document in sorted(chosen, key=lambda d: d.entity):
-            path = document_path(root, document.collection, document.oid)
-            raw = _raw(root, document)
-            if raw.problem:
-                warnings.append(f"{path}: {raw.problem}; regenerating the file instead")
-            if raw.data is not None:
-                data, source = raw.data, FileSource.RAW
-            else:
-                ordered = _read(root, document).get("document")
-                data = regenerator(ordered).encode("ascii", errors="replace")
-                source = FileSource.REGENERATED
-                warnings.append(
-                    f"{document.entity}.fcl is regenerated from {path}, not the original file"
-                )
-            name = f"{document.entity}.fcl"
-            files[name] = data
-            manifest.append(
-                ExportEntry(
-                    file_name=name,
-                    entity=document.entity,
-                    collection=document.collection,
-                    version=document.version,
-                    oid=document.oid,
-                    size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    source=source,
-                )
+    # The shared lock gave a consistent view of the indexes; the documents they list are never
+    # rewritten by the project's writer (renamed into place once), so they are read without
+    # holding the writers back.
+    configuration = resolve_configuration(
+        wanted, snapshot.configurations_with_prefix(f"{run_text}/")
+    )
+    if configuration is None:
+        raise ArtdaqStoreError(f"{root}: run {run_text} has no configuration {wanted!r}")
+    documents = snapshot.documents_of_configuration(configuration)
+    chosen, warnings = select_documents(root, documents, configuration)
+    files: dict[str, bytes] = {}
+    manifest: list[ExportEntry] = []
+    for document in sorted(chosen, key=lambda d: d.entity):
+        path = document_path(root, document.collection, document.oid)
+        raw = _raw(root, document)
+        if raw.problem:
+            warnings.append(f"{path}: {raw.problem}; regenerating the file instead")
+        if raw.data is not None:
+            data, source = raw.data, FileSource.RAW
+        else:
+            ordered = _read(root, document).get("document")
+            data = regenerator(ordered).encode("ascii", errors="replace")
+            source = FileSource.REGENERATED
+            warnings.append(
+                f"{document.entity}.fcl is regenerated from {path}, not the original file"
             )
+        name = f"{document.entity}.fcl"
+        files[name] = data
+        manifest.append(
+            ExportEntry(
+                file_name=name,
+                entity=document.entity,
+                collection=document.collection,
+                version=document.version,
+                oid=document.oid,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                source=source,
+            )
+        )
     return ExportResult(int(run_text), configuration, files, tuple(manifest), tuple(warnings))

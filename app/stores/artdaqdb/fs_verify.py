@@ -161,39 +161,41 @@ def verify_run(
     require_root(root)
     with database_lock(root, exclusive=False):
         snapshot = IndexSnapshot.load(root)
-        stored_names = snapshot.configurations_with_prefix(f"{run_text}/")
-        configuration = resolve_configuration(wanted, stored_names) or wanted
-        for entity, want in sorted(wants.items()):
-            if want.version is not None:
-                version = want.version
-            elif entity == UPDATE_ENTITY:
-                version = _newest_update_version(snapshot, configuration)
-            else:
-                version = configuration
-            _check_one(root, snapshot, findings, entity, version, configuration, run_text, want)
-            if entity == UPDATE_ENTITY and version != configuration and SCHEMA_ENTITY in wants:
-                schema = wants[SCHEMA_ENTITY]._replace(version=version)
-                _check_one(
-                    root,
-                    snapshot,
-                    findings,
-                    SCHEMA_ENTITY,
-                    version,
-                    configuration,
-                    run_text,
-                    schema,
+    # Documents are read after the lock is released: the project renames each into place once
+    # and never rewrites it, so only the indexes need the consistent view the lock gives.
+    stored_names = snapshot.configurations_with_prefix(f"{run_text}/")
+    configuration = resolve_configuration(wanted, stored_names) or wanted
+    for entity, want in sorted(wants.items()):
+        if want.version is not None:
+            version = want.version
+        elif entity == UPDATE_ENTITY:
+            version = _newest_update_version(snapshot, configuration)
+        else:
+            version = configuration
+        _check_one(root, snapshot, findings, entity, version, configuration, run_text, want)
+        if entity == UPDATE_ENTITY and version != configuration and SCHEMA_ENTITY in wants:
+            schema = wants[SCHEMA_ENTITY]._replace(version=version)
+            _check_one(
+                root,
+                snapshot,
+                findings,
+                SCHEMA_ENTITY,
+                version,
+                configuration,
+                run_text,
+                schema,
+            )
+    for document in snapshot.documents_of_configuration(configuration):
+        if document.entity not in wants:
+            findings.extra.append(
+                VerifyIssue(
+                    document.entity,
+                    document.collection,
+                    document.version,
+                    document.oid,
+                    "stored but not expected",
                 )
-        for document in snapshot.documents_of_configuration(configuration):
-            if document.entity not in wants:
-                findings.extra.append(
-                    VerifyIssue(
-                        document.entity,
-                        document.collection,
-                        document.version,
-                        document.oid,
-                        "stored but not expected",
-                    )
-                )
+            )
     if repair and findings.reindex:
         with database_lock(root, exclusive=True):
             for collection, entries in findings.reindex.items():
