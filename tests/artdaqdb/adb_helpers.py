@@ -28,11 +28,14 @@ def expected_of(files: dict[str, bytes]) -> dict[str, ExpectedFile]:
 
 
 def tree_state(root: Path) -> dict[str, tuple[str, int]]:
-    """sha256 and mtime (ns) of every file and directory under `root`."""
+    """sha256 and mtime (ns) of every file and directory under `root`, but not the mtime of
+    `root` itself: writers stage temporary files there (§5.7) before they know whether the
+    run needs them, and delete them again."""
     state = {}
     for dirpath, _dirs, names in os.walk(root):
         directory = Path(dirpath)
-        state[str(directory)] = ("dir", directory.stat().st_mtime_ns)
+        if directory != root:
+            state[str(directory)] = ("dir", directory.stat().st_mtime_ns)
         for name in names:
             path = directory / name
             digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,11 +18,12 @@ import pytest
 from adb_helpers import expected_of, small_run_files
 from adb_writer import run_files
 
-from app.stores.artdaqdb import fs_export, fs_verify
+from app.stores.artdaqdb import fs_export, fs_verify, fsio
 from app.stores.artdaqdb.fsio import LOCK_NAME
 from app.stores.artdaqdb.index import invariant_problems, parse_index, read_index
 from app.stores.artdaqdb.layout import INDEX_NAME, collections
 from app.stores.artdaqdb.rebuild import rebuild_indexes
+from app.stores.artdaqdb.results import Outcome
 from app.stores.artdaqdb.store import open_store
 
 WRITER = Path(__file__).with_name("adb_writer.py")
@@ -143,3 +145,57 @@ def test_verify_and_export_read_documents_without_holding_writers_back(
     assert store.verify_run(17, "standard", expected_of(files)).complete
     assert set(store.export_run(17, "standard").files) == {f"{e}.fcl" for e in files}
     assert len(could_write) == 2 * len(files) and all(could_write)
+
+
+def test_a_sweep_removes_abandoned_temporaries_and_keeps_those_a_live_writer_holds(
+    tmp_path: Path,
+) -> None:
+    abandoned = fsio.stage(tmp_path, b"left by a writer that died")
+    with ExitStack() as hold:
+        held = fsio.stage(tmp_path, b"staged ahead of the lock", hold=hold)
+        assert fsio.remove_stale_temporaries(tmp_path) == [abandoned]
+        assert held.read_bytes() == b"staged ahead of the lock"
+    assert fsio.remove_stale_temporaries(tmp_path) == [held]  # its writer let go
+
+
+def test_a_temporary_swept_before_its_writer_locked_it_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_flock = fcntl.flock
+    swept: list[Path] = []
+
+    def sweep_first(fd: int, operation: int) -> None:
+        if not swept:  # another writer's sweep gets there between creation and flock
+            path = Path(f"/proc/self/fd/{fd}").readlink()
+            swept.append(path)
+            path.unlink()
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fsio.fcntl, "flock", sweep_first)
+    with ExitStack() as hold:
+        staged = fsio.stage(tmp_path, b"data", hold=hold)
+        assert staged != swept[0]
+        assert staged.read_bytes() == b"data"
+        assert list(tmp_path.glob(f"{fsio.TEMP_PREFIX}*")) == [staged]
+
+
+def test_records_are_staged_and_synced_before_the_writer_waits_for_the_lock(
+    db_uri: str,
+) -> None:
+    store = open_store(db_uri)
+    root = Path(db_uri.removeprefix("filesystemdb://"))
+    store.archive_run(1, "standard", small_run_files())  # the database exists
+    files = small_run_files()
+    fd = os.open(root / LOCK_NAME, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the database
+    with ThreadPoolExecutor(1) as pool:
+        archiving = pool.submit(store.archive_run, 2, "standard", files)
+        deadline = time.monotonic() + 30
+        while len(list(root.glob(f"{fsio.TEMP_PREFIX}*"))) < len(files):
+            assert time.monotonic() < deadline, "nothing staged while the lock was held"
+            time.sleep(0.01)
+        assert not archiving.done()
+        os.close(fd)
+        assert archiving.result(timeout=30).outcome is Outcome.INSERTED
+    assert not list(root.glob(f"{fsio.TEMP_PREFIX}*"))
+    assert store.verify_run(2, "standard", expected_of(files)).complete

@@ -1,12 +1,15 @@
 """Idempotent writes into a filesystemdb: archive a run (§11.3) and add its stop update (§11.4).
 
-Everything happens under the exclusive database lock. Documents are checked first and written
-only if nothing conflicts; each file is replaced atomically; indexes are re-read right before
-each update and confirmed afterwards, because a C++ writer may rewrite them at any time.
+Every change to the database happens under the exclusive database lock. Documents are checked
+first and written only if nothing conflicts; each file is replaced atomically; indexes are
+re-read right before each update and confirmed afterwards, because a C++ writer may rewrite them
+at any time. The records a first write would install are built and staged (written and synced
+to temporary files) before the lock, so other writers wait only for the checks and renames.
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +69,7 @@ class _Plan:
     oid: str | None = None
     detail: str = ""
     staged: Path | None = None
+    staged_synced: bool = False
     index_entry: IndexEntry | None = None
     conversion: Conversion | None = None
     warnings: list[str] = field(default_factory=list)
@@ -85,6 +89,14 @@ class _Plan:
         )
 
 
+@dataclass(frozen=True)
+class _Staged:
+    """A record in a synced temporary file, and the index entry it gets once installed."""
+
+    path: Path
+    index_entry: IndexEntry
+
+
 @dataclass
 class _Context:
     root: Path
@@ -93,6 +105,7 @@ class _Context:
     configuration: str
     run: str
     conversions: dict[str, Conversion] = field(default_factory=dict)
+    ready: dict[str, _Staged] = field(default_factory=dict)  # staged ahead, by oid
 
     def convert(self, entity: str, source: bytes) -> Conversion:
         if entity not in self.conversions:
@@ -165,20 +178,95 @@ def _check(context: _Context, entity: str, version: str, source: bytes) -> _Plan
 
 def _prepare_write(context: _Context, plan: _Plan, oid: str) -> _Plan:
     plan.conversion = context.convert(plan.entity, plan.source)
+    ready = context.ready.pop(oid, None)
+    plan.staged_synced = ready is not None
+    if ready is None:
+        ready = _stage_record(
+            context.root,
+            plan.source,
+            plan.conversion,
+            oid=oid,
+            configuration=context.configuration,
+            version=plan.version,
+            entity=plan.entity,
+            run=context.run,
+        )
+    plan.oid = oid
+    plan.staged = ready.path
+    plan.index_entry = ready.index_entry
+    return plan
+
+
+def _stage_record(
+    root: Path,
+    source: bytes,
+    conversion: Conversion,
+    *,
+    oid: str,
+    configuration: str,
+    version: str,
+    entity: str,
+    run: str,
+    hold: ExitStack | None = None,
+) -> _Staged:
     record = assemble_record(
-        plan.source,
+        source,
         oid=oid,
-        collection=plan.collection,
-        configuration=context.configuration,
-        version=plan.version,
-        entity=plan.entity,
-        run=context.run,
+        collection=collection_for(entity),
+        configuration=configuration,
+        version=version,
+        entity=entity,
+        run=run,
         timestamp=format_timestamp(),
     )
-    plan.oid = oid
-    plan.staged = stage(context.root, record_text(record, plan.conversion).encode("ascii"))
-    plan.index_entry = entry_for(oid, record)
-    return plan
+    path = stage(root, record_text(record, conversion).encode("ascii"), hold=hold)
+    return _Staged(path, entry_for(oid, record))
+
+
+_Ahead = tuple[dict[str, _Staged], dict[str, Conversion]]
+
+
+@contextmanager
+def _staged_ahead(
+    root: Path,
+    converter: Converter,
+    run: str,
+    configuration: str,
+    version: str,
+    sources: Mapping[str, bytes],
+) -> Iterator[_Ahead]:
+    """Stage and sync, before the lock, the records a first write of `sources` as `version`
+    of `configuration` installs; the writer takes those its checks under the lock ask for, and
+    what it did not take (the run was there, or conflicts) is deleted on the way out. If one of
+    them is on disk already (a re-import), nothing is staged: a re-import writes nothing."""
+    oids = {
+        entity: object_id(collection_for(entity), configuration, version, entity)
+        for entity in sources
+    }
+    if any(document_path(root, collection_for(e), oid).is_file() for e, oid in oids.items()):
+        yield {}, {}
+        return
+    conversions = {entity: converter(source, entity) for entity, source in sources.items()}
+    ready: dict[str, _Staged] = {}
+    with ExitStack() as hold:
+        try:
+            for entity, source in sources.items():
+                ready[oids[entity]] = _stage_record(
+                    root,
+                    source,
+                    conversions[entity],
+                    oid=oids[entity],
+                    configuration=configuration,
+                    version=version,
+                    entity=entity,
+                    run=run,
+                    hold=hold,
+                )
+            sync_files(staged.path for staged in ready.values())
+            yield ready, conversions
+        finally:
+            for staged in ready.values():
+                staged.path.unlink(missing_ok=True)
 
 
 def _collection_order(collection: str) -> tuple[int, str]:
@@ -193,7 +281,7 @@ def _apply(root: Path, plans: list[_Plan]) -> None:
     pending.sort(
         key=lambda plan: (plan.entity == SCHEMA_ENTITY, _collection_order(plan.collection))
     )
-    sync_files(plan.staged for plan in pending if plan.staged is not None)
+    sync_files(plan.staged for plan in pending if plan.staged and not plan.staged_synced)
     directories: set[Path] = set()
     for plan in pending:
         ensure_collection(root, plan.collection)
@@ -259,14 +347,21 @@ def _finish(
     )
 
 
-def _open(root: Path, uri: str, converter: Converter, run: int) -> tuple[_Context, list[str]]:
+def _open(
+    root: Path,
+    uri: str,
+    converter: Converter,
+    run: int,
+    ahead: _Ahead,
+) -> tuple[_Context, list[str]]:
     """Prepare the database and read its indexes; return the run's stored configurations."""
     remove_stale_temporaries(root)
     ensure_database(root, uri)
     snapshot = IndexSnapshot.load(root)
     run_text = check_run(run)
     stored = snapshot.configurations_with_prefix(f"{run_text}/")
-    return _Context(root, converter, snapshot, "", run_text), stored
+    ready, conversions = ahead
+    return _Context(root, converter, snapshot, "", run_text, conversions, ready), stored
 
 
 def archive_run(
@@ -281,9 +376,13 @@ def archive_run(
     check_config_name(config_name)
     sources = check_archive_files(files)
     ensure_root(root)
-    with database_lock(root, exclusive=True):
-        context, stored = _open(root, uri, converter, run)
-        wanted = f"{context.run}/{config_name}"
+    run_text = check_run(run)
+    wanted = f"{run_text}/{config_name}"
+    with (
+        _staged_ahead(root, converter, run_text, wanted, wanted, sources) as ahead,
+        database_lock(root, exclusive=True),
+    ):
+        context, stored = _open(root, uri, converter, run, ahead)
         context.configuration = resolve_configuration(wanted, stored) or wanted
         foreign = tuple(name for name in stored if name != context.configuration)
         if foreign:
@@ -325,9 +424,16 @@ def update_run_stop(
     """§11.4: store `RunHistory2` + `schema` as `R/Cvk`, or nothing if the newest is identical."""
     check_stored_config_name(config_name)
     ensure_root(root)
-    with database_lock(root, exclusive=True):
-        context, stored = _open(root, uri, converter, run)
-        wanted = f"{context.run}/{config_name}"
+    run_text = check_run(run)
+    wanted = f"{run_text}/{config_name}"
+    # A first stop update of a run archived as `wanted` goes to `wanted`v1.
+    first = next_update_version(wanted, [wanted])
+    sources = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
+    with (
+        _staged_ahead(root, converter, run_text, wanted, first, sources) as ahead,
+        database_lock(root, exclusive=True),
+    ):
+        context, stored = _open(root, uri, converter, run, ahead)
         resolved = resolve_configuration(wanted, stored)
         if resolved is None:
             outcome = Outcome.FOREIGN_CONFIGURATION if stored else Outcome.MISSING_BASE

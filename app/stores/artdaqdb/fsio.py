@@ -8,7 +8,7 @@ import fcntl
 import os
 import secrets
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 LOCK_NAME = ".archiver.lock"
@@ -51,18 +51,40 @@ def atomic_write(root: Path, target: Path, data: bytes) -> None:
     fsync_directory(target.parent)
 
 
-def stage(root: Path, data: bytes) -> Path:
+def stage(root: Path, data: bytes, *, hold: ExitStack | None = None) -> Path:
     """Write `data` to a new temporary file in `root` (a writer holding many documents keeps
-    paths, not texts, until it installs them); `sync_files` makes them durable before that."""
-    temporary = root / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    paths, not texts, until it installs them); `sync_files` makes them durable before that.
+
+    Under the exclusive lock no other writer sweeps temporaries. A writer staging *before* it
+    takes the lock passes `hold`: the file then stays open under an exclusive `flock` until
+    `hold` closes, which tells every sweep (`remove_stale_temporaries`) that its writer lives.
+    """
+    temporary, fd = _new_temporary(root, held=hold is not None)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb", closefd=hold is None) as handle:
             handle.write(data)
     except BaseException:
         temporary.unlink(missing_ok=True)
+        if hold is not None:
+            os.close(fd)
         raise
+    if hold is not None:
+        hold.callback(os.close, fd)
     return temporary
+
+
+def _new_temporary(root: Path, *, held: bool) -> tuple[Path, int]:
+    """Create a temporary file; when `held`, locked, and never one a sweep already removed
+    (a sweep may open and delete it between its creation and the `flock`)."""
+    while True:
+        temporary = root / f"{TEMP_PREFIX}{secrets.token_hex(8)}.json"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        if not held:
+            return temporary, fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return temporary, fd
+        os.close(fd)
 
 
 def sync_files(paths: Iterable[Path]) -> None:
@@ -87,9 +109,20 @@ def install(temporary: Path, target: Path) -> None:
 
 
 def remove_stale_temporaries(root: Path) -> list[Path]:
-    """Delete temporary files left by a crashed writer; call only under the exclusive lock."""
+    """Delete temporary files left by a crashed or failed writer; call only under the exclusive
+    lock. A temporary still `flock`ed was staged ahead of the lock by a live writer: kept."""
     removed = []
     for path in root.glob(f"{TEMP_PREFIX}*"):
-        path.unlink(missing_ok=True)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)  # before the flock goes: see `_new_temporary`
+        except BlockingIOError:
+            continue
+        finally:
+            os.close(fd)
         removed.append(path)
     return removed
