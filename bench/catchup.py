@@ -49,6 +49,7 @@ from common import (
 from sqlmodel import Session, col, func, select
 
 from app import migrate
+from app.allocator import return_large_buffers
 from app.config import load_settings
 from app.db import make_engine
 from app.models import Stage, StageStatus, State
@@ -80,6 +81,7 @@ def cpu_seconds(who: int) -> float:
 
 def child(config: Path | str) -> None:
     """Run the whole catch-up once in this process and print its figures as JSON."""
+    return_large_buffers()  # as `rra` does when it starts
     settings = load_settings(Path(config))
     assert settings.database.url is not None
     engine = make_engine(settings.database.url)

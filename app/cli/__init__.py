@@ -5,6 +5,8 @@ must not load the whole application."""
 
 def main() -> None:
     """Console-script entry point."""
+    from app.allocator import return_large_buffers
     from app.cli.application import cli
 
+    return_large_buffers()
     cli()

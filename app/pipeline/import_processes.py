@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from app.allocator import return_large_buffers
 from app.config import Settings
 from app.metrics.prometheus import collected_operations, observe_operation
 from app.pipeline.attempts import Claim, StageFailure, StageOutcome
@@ -38,6 +39,7 @@ def _start_worker(settings: Settings, shared: Path) -> None:
     """Worker initializer; the parent alone decides when work stops (Ctrl-C, SIGTERM), and a
     worker whose parent died (kill -9, OOM) exits instead of waiting for work forever."""
     global _context
+    return_large_buffers()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     watch = threading.Thread(
