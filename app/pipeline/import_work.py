@@ -149,15 +149,18 @@ def _store(
     expected: dict[str, ExpectedFile],
 ) -> tuple[ArchiveResult, str, VerifyResult]:
     """Archive the base documents, add the stop update, and check the stored run."""
+    updated: ArchiveResult | None = None
     with timed(ctx.settings, "ArtdaqDBClient.archive_run"):
-        archived = ctx.store.archive_run(run, prepared.config_name, files)
-    if not archived.ok:
-        raise _store_failure(run, archived)
+        if prepared.runhistory2 is None:
+            archived = ctx.store.archive_run(run, prepared.config_name, files)
+        else:
+            archived, updated = ctx.store.archive_stopped_run(
+                run, prepared.config_name, files, prepared.runhistory2
+            )
+    for result in (archived, updated):
+        if result is not None and not result.ok:
+            raise _store_failure(run, result)
     configuration = archived.configuration.split("/", 1)[1]
-    if prepared.runhistory2 is not None:
-        updated = ctx.store.update_run_stop(run, configuration, prepared.runhistory2, files[SCHEMA])
-        if not updated.ok:
-            raise _store_failure(run, updated)
     return archived, configuration, ctx.store.verify_run(run, configuration, expected)
 
 

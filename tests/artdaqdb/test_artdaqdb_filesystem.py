@@ -10,6 +10,7 @@ import pytest
 from adb_helpers import expected_of, small_run_files, tree_state
 
 from app.fhicl.pairs import Pairs
+from app.stores.artdaqdb import fs_write
 from app.stores.artdaqdb.dialect import dumps, loads
 from app.stores.artdaqdb.document import object_id, random_object_id, read_raw_block
 from app.stores.artdaqdb.errors import ArtdaqStoreError
@@ -336,6 +337,53 @@ def test_runhistory2_updates_get_numbered_versions(store, db_root: Path) -> None
     assert [issue.entity for issue in store.verify_run(16, "standard", stale).mismatch] == [
         "RunHistory2"
     ]
+
+
+def test_a_stopped_run_is_archived_and_updated_under_one_lock_each_index_written_once(
+    store, db_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = small_run_files()
+    written: list[str] = []
+    real = fs_write.update_index
+
+    def counting(root: Path, collection: str, entries: list) -> None:
+        written.append(collection)
+        real(root, collection, entries)
+
+    monkeypatch.setattr(fs_write, "update_index", counting)
+    archived, updated = store.archive_stopped_run(18, "standard", files, RH2)
+    assert (archived.outcome, archived.version) == (Outcome.INSERTED, "18/standard")
+    assert updated is not None
+    assert (updated.outcome, updated.version) == (Outcome.INSERTED, "18/standardv1")
+    assert written == ["RunHistory", "SystemLayout"]  # the "archived" marker last
+    expected = {**expected_of(files), **expected_of({"RunHistory2": RH2})}
+    verdict = store.verify_run(18, "standard", expected)
+    assert verdict.complete and not verdict.unindexed
+    assert _index(db_root, "SystemLayout")["version"].keys() >= {"18/standard", "18/standardv1"}
+    before = tree_state(db_root)
+    again, same = store.archive_stopped_run(18, "standard", files, RH2)
+    assert again.outcome is Outcome.UNCHANGED and same is not None
+    assert (same.outcome, same.version) == (Outcome.UNCHANGED, "18/standardv1")
+    assert tree_state(db_root) == before
+
+
+def test_a_stopped_run_whose_archive_conflicts_gets_no_update(store, db_root: Path) -> None:
+    files = small_run_files()
+    store.archive_run(19, "standard", files)
+    before = tree_state(db_root)
+    changed = {**files, "boot": b"daqinterface_settings: {\n  a: 2\n}\n"}
+    archived, updated = store.archive_stopped_run(19, "standard", changed, RH2)
+    assert archived.outcome is Outcome.CONFLICT and updated is None
+    assert tree_state(db_root) == before
+    assert not list(db_root.glob(f"{TEMP_PREFIX}*"))
+
+
+def test_a_stopped_run_archived_in_parts_earlier_is_completed(store, db_root: Path) -> None:
+    files = small_run_files()
+    store.archive_run(20, "standard", files)
+    archived, updated = store.archive_stopped_run(20, "standard", files, RH2)
+    assert archived.outcome is Outcome.UNCHANGED and updated is not None
+    assert (updated.outcome, updated.version) == (Outcome.INSERTED, "20/standardv1")
 
 
 def test_interrupted_update_is_completed(store, db_root: Path) -> None:

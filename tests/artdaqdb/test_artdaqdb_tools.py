@@ -236,3 +236,14 @@ def test_errors_never_show_the_database_password(fake_tools: Path) -> None:
     runner = ToolRunner(uri=URI, timeout=60)
     broken = runner.run(["conftool.py", "nonsense", "{}"])
     assert broken.returncode == 1 and "s3cret-pw" not in broken.stdout + broken.command
+
+
+def test_a_stopped_run_is_archived_then_updated(fake_tools: Path) -> None:
+    store = _store()
+    files = small_run_files()
+    archived, updated = store.archive_stopped_run(10, "standard", files, RH2)
+    assert archived.outcome is Outcome.INSERTED and updated is not None
+    assert (updated.outcome, updated.version) == (Outcome.INSERTED, "10/standardv1")
+    changed = {**files, "boot": b"a: 2\n"}
+    conflict, none = store.archive_stopped_run(10, "standard", changed, RH2)
+    assert conflict.outcome is Outcome.CONFLICT and none is None

@@ -33,6 +33,13 @@ class ArtdaqStore(Protocol):
         """Add `RunHistory2` (and the schema marker) under the next update version (§11.4)."""
         ...
 
+    def archive_stopped_run(
+        self, run: int, config_name: str, files: Mapping[str, bytes], runhistory2: bytes
+    ) -> tuple[ArchiveResult, ArchiveResult | None]:
+        """`archive_run`, then, if it succeeded, `update_run_stop` with `files["schema"]`
+        (None when the archive did not succeed): what an import of a stopped run does."""
+        ...
+
     def list_runs(self) -> RunListing:
         """Archived run numbers, from the indexes alone (§11.5)."""
         ...

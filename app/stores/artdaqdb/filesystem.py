@@ -45,6 +45,14 @@ class FilesystemStore:
             self.root, self.uri, self._converter, run, config_name, runhistory2, schema
         )
 
+    def archive_stopped_run(
+        self, run: int, config_name: str, files: Mapping[str, bytes], runhistory2: bytes
+    ) -> tuple[ArchiveResult, ArchiveResult | None]:
+        """Both writes under one lock, each touched index written once."""
+        return fs_write.archive_stopped_run(
+            self.root, self.uri, self._converter, run, config_name, files, runhistory2
+        )
+
     def list_runs(self) -> RunListing:
         """Run numbers from `RunHistory/index.json` alone."""
         return fs_listing.list_runs(self.root)

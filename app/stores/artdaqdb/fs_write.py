@@ -23,7 +23,7 @@ from app.stores.artdaqdb.fsio import (
     stage,
     sync_files,
 )
-from app.stores.artdaqdb.index import IndexEntry, entry_for, has_entry
+from app.stores.artdaqdb.index import IndexEntry, add_entry, empty_index, entry_for, has_entry
 from app.stores.artdaqdb.index_writer import update_index
 from app.stores.artdaqdb.layout import (
     document_path,
@@ -106,6 +106,8 @@ class _Context:
     run: str
     conversions: dict[str, Conversion] = field(default_factory=dict)
     ready: dict[str, _Staged] = field(default_factory=dict)  # staged ahead, by oid
+    # Index entries kept for one write at the end (collection → entries), when not None.
+    deferred: dict[str, list[IndexEntry]] | None = None
 
     def convert(self, entity: str, source: bytes) -> Conversion:
         if entity not in self.conversions:
@@ -230,7 +232,6 @@ _Ahead = tuple[dict[str, _Staged], dict[str, Conversion]]
 def _staged_ahead(
     root: Path,
     converter: Converter,
-    run: str,
     configuration: str,
     version: str,
     sources: Mapping[str, bytes],
@@ -259,7 +260,7 @@ def _staged_ahead(
                     configuration=configuration,
                     version=version,
                     entity=entity,
-                    run=run,
+                    run=configuration.split("/", 1)[0],
                     hold=hold,
                 )
             sync_files(staged.path for staged in ready.values())
@@ -275,8 +276,10 @@ def _collection_order(collection: str) -> tuple[int, str]:
     return rank, collection
 
 
-def _apply(root: Path, plans: list[_Plan]) -> None:
-    """Write the documents (schema last), then each touched index once."""
+def _apply(context: _Context, plans: list[_Plan]) -> None:
+    """Write the documents (schema last), then each touched index once, or, when the context
+    defers them, add the entries to its snapshot for the next plans and one write later."""
+    root = context.root
     pending = [plan for plan in plans if plan.status is EntityStatus.WRITTEN]
     pending.sort(
         key=lambda plan: (plan.entity == SCHEMA_ENTITY, _collection_order(plan.collection))
@@ -295,6 +298,18 @@ def _apply(root: Path, plans: list[_Plan]) -> None:
     for plan in plans:
         if plan.status in (EntityStatus.WRITTEN, EntityStatus.REINDEXED) and plan.index_entry:
             touched.setdefault(plan.collection, []).append(plan.index_entry)
+    if context.deferred is None:
+        _write_indexes(root, touched)
+        return
+    for collection, entries in touched.items():
+        context.deferred.setdefault(collection, []).extend(entries)
+        index = context.snapshot.indexes.setdefault(collection, empty_index())
+        for entry in entries:
+            add_entry(index, entry)
+
+
+def _write_indexes(root: Path, touched: dict[str, list[IndexEntry]]) -> None:
+    """Update each touched index once, SystemLayout (the "archived" marker) last."""
     for collection in sorted(touched, key=_collection_order):
         ensure_collection(root, collection)
         update_index(root, collection, touched[collection])
@@ -334,7 +349,7 @@ def _finish(
             if plan.staged is not None:
                 plan.staged.unlink(missing_ok=True)
     else:
-        _apply(context.root, plans)
+        _apply(context, plans)
     warnings += tuple(warning for plan in plans for warning in plan.warnings)
     return ArchiveResult(
         run=int(context.run),
@@ -347,21 +362,13 @@ def _finish(
     )
 
 
-def _open(
-    root: Path,
-    uri: str,
-    converter: Converter,
-    run: int,
-    ahead: _Ahead,
-) -> tuple[_Context, list[str]]:
-    """Prepare the database and read its indexes; return the run's stored configurations."""
+def _open(root: Path, uri: str, converter: Converter, run: int, ahead: _Ahead) -> _Context:
+    """Prepare the database and read its indexes (under the exclusive lock)."""
     remove_stale_temporaries(root)
     ensure_database(root, uri)
     snapshot = IndexSnapshot.load(root)
-    run_text = check_run(run)
-    stored = snapshot.configurations_with_prefix(f"{run_text}/")
     ready, conversions = ahead
-    return _Context(root, converter, snapshot, "", run_text, conversions, ready), stored
+    return _Context(root, converter, snapshot, "", check_run(run), conversions, ready)
 
 
 def archive_run(
@@ -376,27 +383,31 @@ def archive_run(
     check_config_name(config_name)
     sources = check_archive_files(files)
     ensure_root(root)
-    run_text = check_run(run)
-    wanted = f"{run_text}/{config_name}"
+    wanted = f"{check_run(run)}/{config_name}"
     with (
-        _staged_ahead(root, converter, run_text, wanted, wanted, sources) as ahead,
+        _staged_ahead(root, converter, wanted, wanted, sources) as ahead,
         database_lock(root, exclusive=True),
     ):
-        context, stored = _open(root, uri, converter, run, ahead)
-        context.configuration = resolve_configuration(wanted, stored) or wanted
-        foreign = tuple(name for name in stored if name != context.configuration)
-        if foreign:
-            return ArchiveResult(
-                run, wanted, wanted, Outcome.FOREIGN_CONFIGURATION, foreign=foreign
-            )
-        version = context.configuration
-        plans = [_check(context, entity, version, data) for entity, data in sources.items()]
-        extra = tuple(
-            document
-            for document in context.snapshot.documents_of_configuration(version)
-            if document.version == version and document.entity not in sources
-        )
-        return _finish(context, version, plans, extra=extra)
+        context = _open(root, uri, converter, run, ahead)
+        return _archive(context, wanted, sources)
+
+
+def _archive(context: _Context, wanted: str, sources: Mapping[str, bytes]) -> ArchiveResult:
+    """§11.3 under the lock, for `archive_run` and `archive_stopped_run`."""
+    stored = context.snapshot.configurations_with_prefix(f"{context.run}/")
+    context.configuration = resolve_configuration(wanted, stored) or wanted
+    foreign = tuple(name for name in stored if name != context.configuration)
+    if foreign:
+        run = int(context.run)
+        return ArchiveResult(run, wanted, wanted, Outcome.FOREIGN_CONFIGURATION, foreign=foreign)
+    version = context.configuration
+    plans = [_check(context, entity, version, data) for entity, data in sources.items()]
+    extra = tuple(
+        document
+        for document in context.snapshot.documents_of_configuration(version)
+        if document.version == version and document.entity not in sources
+    )
+    return _finish(context, version, plans, extra=extra)
 
 
 def _newest(
@@ -424,62 +435,104 @@ def update_run_stop(
     """§11.4: store `RunHistory2` + `schema` as `R/Cvk`, or nothing if the newest is identical."""
     check_stored_config_name(config_name)
     ensure_root(root)
-    run_text = check_run(run)
-    wanted = f"{run_text}/{config_name}"
-    # A first stop update of a run archived as `wanted` goes to `wanted`v1.
-    first = next_update_version(wanted, [wanted])
+    wanted = f"{check_run(run)}/{config_name}"
     sources = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
     with (
-        _staged_ahead(root, converter, run_text, wanted, first, sources) as ahead,
+        _staged_ahead(root, converter, wanted, _first_update(wanted), sources) as ahead,
         database_lock(root, exclusive=True),
     ):
-        context, stored = _open(root, uri, converter, run, ahead)
-        resolved = resolve_configuration(wanted, stored)
-        if resolved is None:
-            outcome = Outcome.FOREIGN_CONFIGURATION if stored else Outcome.MISSING_BASE
-            return ArchiveResult(run, wanted, wanted, outcome, foreign=tuple(stored))
-        context.configuration = resolved
-        if not context.snapshot.lookup(SYSTEM_LAYOUT, resolved, resolved, SCHEMA_ENTITY):
-            return ArchiveResult(
-                run,
-                resolved,
-                resolved,
-                Outcome.MISSING_BASE,
-                warnings=(f"{resolved}: no indexed SystemLayout/schema at the base version",),
-            )
-        documents = context.snapshot.documents_of_configuration(resolved)
-        updates = [doc for doc in documents if doc.entity == UPDATE_ENTITY]
-        newest, odd = _newest(context, updates)
-        warnings = tuple(f"RunHistory2 version {version!r} not understood" for version in odd)
-        if len(newest) > 1:
-            plan = _Plan(
-                UPDATE_ENTITY,
-                RUN_HISTORY,
-                newest[0].version,
-                runhistory2,
-                EntityStatus.DUPLICATE,
-                detail=f"{len(newest)} documents: {sorted(d.oid for d in newest)}",
-            )
-            return _finish(context, newest[0].version, [plan], warnings=warnings)
-        if newest:
-            latest = newest[0]
-            probe = _Plan(
-                UPDATE_ENTITY,
-                RUN_HISTORY,
-                latest.version,
-                runhistory2,
-                EntityStatus.UNCHANGED,
-                oid=latest.oid,
-            )
-            same, _ = _same_content(context, probe, document_path(root, RUN_HISTORY, latest.oid))
-            if same:
-                plans = [probe]
-                if latest.version != resolved:
-                    plans.append(_check(context, SCHEMA_ENTITY, latest.version, schema))
-                return _finish(context, latest.version, plans, warnings=warnings)
-        version = next_update_version(resolved, {doc.version for doc in documents})
-        plans = [
-            _check(context, UPDATE_ENTITY, version, runhistory2),
-            _check(context, SCHEMA_ENTITY, version, schema),
-        ]
-        return _finish(context, version, plans, warnings=warnings)
+        return _update(_open(root, uri, converter, run, ahead), wanted, runhistory2, schema)
+
+
+def _first_update(configuration: str) -> str:
+    """The version of a run's first stop update (`R/Cv1`), which its records are staged for."""
+    return next_update_version(configuration, [configuration])
+
+
+def _update(context: _Context, wanted: str, runhistory2: bytes, schema: bytes) -> ArchiveResult:
+    """§11.4 under the lock, for `update_run_stop` and `archive_stopped_run`."""
+    run = int(context.run)
+    stored = context.snapshot.configurations_with_prefix(f"{context.run}/")
+    resolved = resolve_configuration(wanted, stored)
+    if resolved is None:
+        outcome = Outcome.FOREIGN_CONFIGURATION if stored else Outcome.MISSING_BASE
+        return ArchiveResult(run, wanted, wanted, outcome, foreign=tuple(stored))
+    context.configuration = resolved
+    if not context.snapshot.lookup(SYSTEM_LAYOUT, resolved, resolved, SCHEMA_ENTITY):
+        return ArchiveResult(
+            run,
+            resolved,
+            resolved,
+            Outcome.MISSING_BASE,
+            warnings=(f"{resolved}: no indexed SystemLayout/schema at the base version",),
+        )
+    documents = context.snapshot.documents_of_configuration(resolved)
+    updates = [doc for doc in documents if doc.entity == UPDATE_ENTITY]
+    newest, odd = _newest(context, updates)
+    warnings = tuple(f"RunHistory2 version {version!r} not understood" for version in odd)
+    if len(newest) > 1:
+        plan = _Plan(
+            UPDATE_ENTITY,
+            RUN_HISTORY,
+            newest[0].version,
+            runhistory2,
+            EntityStatus.DUPLICATE,
+            detail=f"{len(newest)} documents: {sorted(d.oid for d in newest)}",
+        )
+        return _finish(context, newest[0].version, [plan], warnings=warnings)
+    if newest:
+        latest = newest[0]
+        probe = _Plan(
+            UPDATE_ENTITY,
+            RUN_HISTORY,
+            latest.version,
+            runhistory2,
+            EntityStatus.UNCHANGED,
+            oid=latest.oid,
+        )
+        latest_path = document_path(context.root, RUN_HISTORY, latest.oid)
+        same, _ = _same_content(context, probe, latest_path)
+        if same:
+            plans = [probe]
+            if latest.version != resolved:
+                plans.append(_check(context, SCHEMA_ENTITY, latest.version, schema))
+            return _finish(context, latest.version, plans, warnings=warnings)
+    version = next_update_version(resolved, {doc.version for doc in documents})
+    plans = [
+        _check(context, UPDATE_ENTITY, version, runhistory2),
+        _check(context, SCHEMA_ENTITY, version, schema),
+    ]
+    return _finish(context, version, plans, warnings=warnings)
+
+
+def archive_stopped_run(
+    root: Path,
+    uri: str,
+    converter: Converter,
+    run: int,
+    config_name: str,
+    files: Mapping[str, bytes],
+    runhistory2: bytes,
+) -> tuple[ArchiveResult, ArchiveResult | None]:
+    """`archive_run`, then (if it succeeded) `update_run_stop` with the archived `schema`, under
+    one lock: one read of the indexes, and each touched index written once for both."""
+    check_config_name(config_name)
+    sources = check_archive_files(files)
+    ensure_root(root)
+    wanted = f"{check_run(run)}/{config_name}"
+    schema = sources[SCHEMA_ENTITY]
+    stop = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
+    with (
+        _staged_ahead(root, converter, wanted, wanted, sources) as base,
+        _staged_ahead(root, converter, wanted, _first_update(wanted), stop) as update,
+        database_lock(root, exclusive=True),
+    ):
+        ahead = ({**base[0], **update[0]}, {**base[1], **update[1]})
+        context = _open(root, uri, converter, run, ahead)
+        context.deferred = {}
+        archived = _archive(context, wanted, sources)
+        updated = None
+        if archived.ok:
+            updated = _update(context, archived.configuration, runhistory2, schema)
+        _write_indexes(root, context.deferred)
+        return archived, updated

@@ -308,6 +308,17 @@ class ToolsStore:
         if run.returncode != 0:
             raise ArtdaqStoreError(_explain(run))
 
+    def archive_stopped_run(
+        self, run: int, config_name: str, files: Mapping[str, bytes], runhistory2: bytes
+    ) -> tuple[ArchiveResult, ArchiveResult | None]:
+        """The archive, then the stop update: two tool runs (the C++ tools share no lock)."""
+        archived = self.archive_run(run, config_name, files)
+        if not archived.ok:
+            return archived, None
+        configuration = archived.configuration.split("/", 1)[1]
+        schema = files[SCHEMA_ENTITY]
+        return archived, self.update_run_stop(run, configuration, runhistory2, schema)
+
     def update_run_stop(
         self, run: int, config_name: str, runhistory2: bytes, schema: bytes
     ) -> ArchiveResult:
