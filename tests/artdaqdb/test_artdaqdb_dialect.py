@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.fhicl.pairs import Pairs
+from app.stores.artdaqdb import dialect
 from app.stores.artdaqdb.dialect import (
     DialectError,
     ascii_only,
@@ -134,3 +135,14 @@ def test_first_object_reader_reports_trailing_text() -> None:
     with pytest.raises(DialectError):
         loads_first_object("not json")
     assert json.loads(dumps(record)) == {"a": "1"}
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x1FF)))
+def test_the_fast_byte_check_agrees_with_the_character_class(text: str) -> None:
+    assert dialect._only_allowed_bytes(text) == (dialect._DISALLOWED_BYTE.search(text) is None)
+
+
+def test_delete_and_carriage_returns_are_judged_like_the_cxx_reader() -> None:
+    check_text('{"a":"tab\\there"}\r\n\t')
+    with pytest.raises(DialectError, match="line 2: character '\\\\x7f'"):
+        check_text('{"a":\n"del\x7f"}')

@@ -24,13 +24,22 @@ class DialectError(ValueError):
     """Text or a value that the artdaq_database C++ reader would reject or silently alter."""
 
 
+_ALLOWED_BYTES = b"\t\n\r" + bytes(range(0x20, 0x7F))
+
+
+def _only_allowed_bytes(text: str) -> bool:
+    """The common case in C loops (bytes.translate deletes the allowed bytes) several times
+    faster than the regex, which then only locates a character already known to be there."""
+    return text.isascii() and not text.encode("ascii").translate(None, _ALLOWED_BYTES)
+
+
 def check_text(text: str) -> None:
     """Raise DialectError unless `text` uses only the bytes and escapes of §4.
 
     Backslashes occur only inside strings in valid JSON, so scanning escape pairs from the left
     finds exactly the escapes the C++ reader would see.
     """
-    bad = _DISALLOWED_BYTE.search(text)
+    bad = None if _only_allowed_bytes(text) else _DISALLOWED_BYTE.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         raise DialectError(
