@@ -5,7 +5,6 @@ mappings, which go back to the system when freed, so a long-running service does
 peak of its largest run."""
 
 import ctypes
-import ctypes.util
 import platform
 
 M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
@@ -16,5 +15,6 @@ def return_large_buffers() -> bool:
     """Fix glibc's mmap threshold at 1 MiB; False (nothing changed) on another C library."""
     if platform.libc_ver()[0] != "glibc":
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
+    # The process's own symbols include glibc's; `ctypes.util.find_library` would run ldconfig
+    # at every start of `rra` and of each import worker.
+    return bool(ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
