@@ -233,30 +233,28 @@ def _staged_ahead(
     root: Path,
     converter: Converter,
     configuration: str,
-    version: str,
-    sources: Mapping[str, bytes],
+    writes: Mapping[str, Mapping[str, bytes]],
 ) -> Iterator[_Ahead]:
-    """Stage and sync, before the lock, the records a first write of `sources` as `version`
-    of `configuration` installs; the writer takes those its checks under the lock ask for, and
-    what it did not take (the run was there, or conflicts) is deleted on the way out. If one of
-    them is on disk already (a re-import), nothing is staged: a re-import writes nothing."""
-    oids = {
-        entity: object_id(collection_for(entity), configuration, version, entity)
-        for entity in sources
-    }
-    if any(document_path(root, collection_for(e), oid).is_file() for e, oid in oids.items()):
-        yield {}, {}
-        return
-    conversions = {entity: converter(source, entity) for entity, source in sources.items()}
+    """Stage and sync, before the lock, the records that first writes of `configuration`
+    install (version → entity → bytes); the writer takes those its checks under the lock ask
+    for, and what it did not take (the run was there, or conflicts) is deleted on the way out.
+    A version one of whose records is on disk already (a re-import) stages nothing: a
+    re-import writes nothing."""
+    wanted: list[tuple[str, str, bytes, str]] = []  # version, entity, source, oid
+    for version, sources in writes.items():
+        oids = {e: object_id(collection_for(e), configuration, version, e) for e in sources}
+        if not any(document_path(root, collection_for(e), o).is_file() for e, o in oids.items()):
+            wanted += [(version, entity, sources[entity], oid) for entity, oid in oids.items()]
+    conversions = {entity: converter(source, entity) for _, entity, source, _ in wanted}
     ready: dict[str, _Staged] = {}
     with ExitStack() as hold:
         try:
-            for entity, source in sources.items():
-                ready[oids[entity]] = _stage_record(
+            for version, entity, source, oid in wanted:
+                ready[oid] = _stage_record(
                     root,
                     source,
                     conversions[entity],
-                    oid=oids[entity],
+                    oid=oid,
                     configuration=configuration,
                     version=version,
                     entity=entity,
@@ -385,7 +383,7 @@ def archive_run(
     ensure_root(root)
     wanted = f"{check_run(run)}/{config_name}"
     with (
-        _staged_ahead(root, converter, wanted, wanted, sources) as ahead,
+        _staged_ahead(root, converter, wanted, {wanted: sources}) as ahead,
         database_lock(root, exclusive=True),
     ):
         context = _open(root, uri, converter, run, ahead)
@@ -438,7 +436,7 @@ def update_run_stop(
     wanted = f"{check_run(run)}/{config_name}"
     sources = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
     with (
-        _staged_ahead(root, converter, wanted, _first_update(wanted), sources) as ahead,
+        _staged_ahead(root, converter, wanted, {_first_update(wanted): sources}) as ahead,
         database_lock(root, exclusive=True),
     ):
         return _update(_open(root, uri, converter, run, ahead), wanted, runhistory2, schema)
@@ -522,12 +520,11 @@ def archive_stopped_run(
     wanted = f"{check_run(run)}/{config_name}"
     schema = sources[SCHEMA_ENTITY]
     stop = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
+    writes = {wanted: sources, _first_update(wanted): stop}
     with (
-        _staged_ahead(root, converter, wanted, wanted, sources) as base,
-        _staged_ahead(root, converter, wanted, _first_update(wanted), stop) as update,
+        _staged_ahead(root, converter, wanted, writes) as ahead,
         database_lock(root, exclusive=True),
     ):
-        ahead = ({**base[0], **update[0]}, {**base[1], **update[1]})
         context = _open(root, uri, converter, run, ahead)
         context.deferred = {}
         archived = _archive(context, wanted, sources)
