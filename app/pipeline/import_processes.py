@@ -81,6 +81,28 @@ def _attempt(work: Work, claim: Claim) -> _Result:
     return outcome, observed
 
 
+SHARED_PREFIX = "rra-conversions-"
+
+
+def _remove_orphaned_conversions() -> None:
+    """Remove the shared directories of pipelines killed before any worker started (workers
+    remove their own when their parent dies); each name carries its creator's pid."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*-*"):
+        pid = directory.name.removeprefix(SHARED_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process
+    return True
+
+
 class ImportProcesses:
     """A pool of `workers` processes (spawned: the service's threads must not be forked) that
     share their conversions through a private temporary directory."""
@@ -88,7 +110,9 @@ class ImportProcesses:
     def __init__(self, settings: Settings, workers: int) -> None:
         self._settings = settings
         self._workers = workers
-        self._shared = tempfile.TemporaryDirectory(prefix="rra-conversions-")
+        _remove_orphaned_conversions()
+        prefix = f"{SHARED_PREFIX}{os.getpid()}-"
+        self._shared = tempfile.TemporaryDirectory(prefix=prefix)
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 

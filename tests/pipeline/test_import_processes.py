@@ -207,3 +207,25 @@ def test_what_a_worker_loads_holds_no_orm_and_no_application() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_directories_of_pipelines_killed_before_any_worker_started_are_removed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_processes.tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphaned = tmp_path / f"{import_processes.SHARED_PREFIX}{gone.stdout.strip()}-abc"
+    living = tmp_path / f"{import_processes.SHARED_PREFIX}{os.getpid()}-def"
+    orphaned.mkdir()
+    living.mkdir()
+    pool = ImportProcesses(settings, workers=1)
+    try:
+        assert not orphaned.exists() and living.is_dir()
+        assert pool.shared_conversions.parent == tmp_path
+    finally:
+        pool.close()
