@@ -13,7 +13,6 @@ import multiprocessing.connection
 import os
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +24,7 @@ from app.config import Settings
 from app.metrics.prometheus import collected_operations, observe_operation
 from app.pipeline.attempts import Claim, StageFailure, StageOutcome
 from app.pipeline.store_context import StoreContext
+from app.staging import remove_orphans, staging_directory
 from app.vocabulary import ErrorKind
 
 log = logging.getLogger(__name__)
@@ -81,38 +81,16 @@ def _attempt(work: Work, claim: Claim) -> _Result:
     return outcome, observed
 
 
-SHARED_PREFIX = "rra-conversions-"
-
-
-def _remove_orphaned_conversions() -> None:
-    """Remove the shared directories of pipelines killed before any worker started (workers
-    remove their own when their parent dies); each name carries its creator's pid."""
-    for directory in Path(tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*-*"):
-        pid = directory.name.removeprefix(SHARED_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(directory, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process
-    return True
-
-
 class ImportProcesses:
     """A pool of `workers` processes (spawned: the service's threads must not be forked) that
-    share their conversions through a private temporary directory."""
+    share their conversions through a private directory in the staging area."""
 
     def __init__(self, settings: Settings, workers: int) -> None:
         self._settings = settings
         self._workers = workers
-        _remove_orphaned_conversions()
-        prefix = f"{SHARED_PREFIX}{os.getpid()}-"
-        self._shared = tempfile.TemporaryDirectory(prefix=prefix)
+        assert settings.pipeline.staging_dir is not None
+        remove_orphans(settings.pipeline.staging_dir)
+        self._shared = staging_directory(settings.pipeline.staging_dir, "conversions")
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 

@@ -40,7 +40,11 @@ class StoreContext:
     @cached_property
     def store(self) -> ArtdaqStore:
         """The configured artdaq_database backend."""
-        return open_configured_store(self.settings.artdaq_db, converter=self.converter)
+        staging = self.settings.pipeline.staging_dir
+        assert staging is not None  # derived from app.work_dir when not set
+        return open_configured_store(
+            self.settings.artdaq_db, staging=staging, converter=self.converter
+        )
 
     def run_dir(self, run: int) -> Path:
         """The run's record directory."""

@@ -7,6 +7,7 @@ that record their arguments and environment and reproduce the documented exit be
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -247,3 +248,17 @@ def test_a_stopped_run_is_archived_then_updated(fake_tools: Path) -> None:
     changed = {**files, "boot": b"a: 2\n"}
     conflict, none = store.archive_stopped_run(10, "standard", changed, RH2)
     assert conflict.outcome is Outcome.CONFLICT and none is None
+
+
+def test_tool_files_are_staged_in_the_staging_area_and_removed(
+    fake_tools: Path, tmp_path: Path
+) -> None:
+    staging = tmp_path / "staging"
+    store = _store(staging=staging)
+    store.archive_run(12500, "Physics00015", small_run_files())
+    store.export_run(12500, "Physics00015")
+    calls = _calls(fake_tools, "bulkloader") + _calls(fake_tools, "bulkdownloader")
+    assert {call["tool"] for call in calls} == {"bulkloader", "bulkdownloader"}
+    area = staging / socket.gethostname()
+    assert all(Path(call["argv"][1]).parent == area for call in calls)
+    assert list(area.iterdir()) == []

@@ -38,7 +38,7 @@ def test_configured_store_picks_the_backend(tmp_path) -> None:
     section = ArtdaqDbSection(
         database_uri=f"filesystemdb://{tmp_path}/a_archive", fcl_conf_dir=tmp_path
     )
-    assert isinstance(open_configured_store(section), FilesystemStore)
+    assert isinstance(open_configured_store(section, staging=tmp_path), FilesystemStore)
     tools = ArtdaqDbSection(
         database_uri="mongodb://u:p@h/a_archive",
         fcl_conf_dir=tmp_path,
@@ -47,7 +47,7 @@ def test_configured_store_picks_the_backend(tmp_path) -> None:
         tools_timeout_seconds=7,
         ssh_strict_host_key_checking=False,
     )
-    store = open_configured_store(tools)
+    store = open_configured_store(tools, staging=tmp_path)
     assert isinstance(store, ToolsStore)
     assert (store.runner.remote_host, store.runner.timeout) == ("daq01", 7)
     assert store.runner.strict_host_key_checking is False

@@ -4,6 +4,7 @@ worker that dies fails only its own attempt."""
 import gc
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -209,23 +210,27 @@ def test_what_a_worker_loads_holds_no_orm_and_no_application() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_directories_of_pipelines_killed_before_any_worker_started_are_removed(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_shared_conversions_live_in_the_staging_area_and_dead_pipelines_lose_theirs(
+    settings: Settings,
 ) -> None:
-    monkeypatch.setattr(import_processes.tempfile, "tempdir", str(tmp_path))
+    assert settings.pipeline.staging_dir is not None
+    area = settings.pipeline.staging_dir / socket.gethostname()
+    area.mkdir(parents=True)
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     )
-    orphaned = tmp_path / f"{import_processes.SHARED_PREFIX}{gone.stdout.strip()}-abc"
-    living = tmp_path / f"{import_processes.SHARED_PREFIX}{os.getpid()}-def"
+    orphaned = area / f"conversions-{gone.stdout.strip()}-abc"
+    living = area / f"conversions-{os.getpid()}-def"
     orphaned.mkdir()
     living.mkdir()
     pool = ImportProcesses(settings, workers=1)
     try:
         assert not orphaned.exists() and living.is_dir()
-        assert pool.shared_conversions.parent == tmp_path
+        assert pool.shared_conversions.parent == area
+        assert pool.shared_conversions.stat().st_mode & 0o777 == 0o700
     finally:
         pool.close()
+    assert not pool.shared_conversions.exists()

@@ -1,6 +1,8 @@
 """Choose and open an artdaq_database backend from the configured URI and options."""
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 from app.config import ArtdaqDbSection
 from app.fhicl.dbjson import document_to_fhicl
@@ -23,12 +25,15 @@ def open_store(
     strict_host_key_checking: bool = True,
     tools_environment: Mapping[str, str] | None = None,
     tools_threads: int | None = None,
+    staging: Path | None = None,
     converter: Converter = convert_source,
     regenerator: Regenerator = document_to_fhicl,
 ) -> ArtdaqStore:
     """The project's filesystemdb writer, or the site's C++ tools when `use_tools` is set.
 
     MongoDB has no Python writer here (no driver dependency): it needs the tools backend.
+    The tools read and write files in `staging` (the service passes `pipeline.staging_dir`;
+    one-off callers get a directory in the system's temporary directory).
     """
     if use_tools:
         runner = ToolRunner(
@@ -38,7 +43,12 @@ def open_store(
             strict_host_key_checking=strict_host_key_checking,
             environment=dict(tools_environment or {}),
         )
-        return ToolsStore(runner, converter=converter, threads=tools_threads)
+        return ToolsStore(
+            runner,
+            converter=converter,
+            staging=staging or Path(tempfile.gettempdir()) / "rra-staging",
+            threads=tools_threads,
+        )
     if is_mongo(uri):
         raise UriError(
             f"{redact_url(uri)!r}: MongoDB databases are reached through the site's tools;"
@@ -48,7 +58,7 @@ def open_store(
 
 
 def open_configured_store(
-    section: ArtdaqDbSection, *, converter: Converter = convert_source
+    section: ArtdaqDbSection, *, staging: Path, converter: Converter = convert_source
 ) -> ArtdaqStore:
     """The backend the `artdaq_db` section of the configuration asks for."""
     return open_store(
@@ -57,5 +67,6 @@ def open_configured_store(
         remote_host=section.remote_host,
         tools_timeout=section.tools_timeout_seconds,
         strict_host_key_checking=section.ssh_strict_host_key_checking,
+        staging=staging,
         converter=converter,
     )

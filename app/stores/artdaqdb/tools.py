@@ -10,13 +10,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from app.fhicl.pairs import Pairs
 from app.redact import redact_url
+from app.staging import remove_orphans, staging_directory
 from app.stores.artdaqdb.conversion import Converter
 from app.stores.artdaqdb.document import read_raw_block
 from app.stores.artdaqdb.errors import ArtdaqStoreError
@@ -100,11 +100,18 @@ class ToolsStore:
     """Drives the C++ tools; content checks use the project's converter on the same files."""
 
     def __init__(
-        self, runner: ToolRunner, *, converter: Converter, threads: int | None = None
+        self,
+        runner: ToolRunner,
+        *,
+        converter: Converter,
+        staging: Path,
+        threads: int | None = None,
     ) -> None:
         self.runner = runner
         self._converter = converter
+        self._staging = staging
         self.threads = max(1, threads or default_threads())
+        remove_orphans(staging)
 
     @property
     def description(self) -> str:
@@ -260,7 +267,7 @@ class ToolsStore:
         ):
             if not batch:
                 continue
-            with tempfile.TemporaryDirectory(prefix="rra-bulkloader-") as directory:
+            with staging_directory(self._staging, "bulkloader") as directory:
                 for entity in batch:
                     (Path(directory) / f"{entity}.fcl").write_bytes(sources[entity])
                 self._load(Path(directory), run_text, config_part)
@@ -425,7 +432,7 @@ class ToolsStore:
             )
         config_part = configuration.split("/", 1)[1]
         prefix = re.sub(r"\d+$", "", config_part)
-        with tempfile.TemporaryDirectory(prefix="rra-bulkdownloader-") as directory:
+        with staging_directory(self._staging, "bulkdownloader") as directory:
             staging = Path(directory)
             done = self.runner.run(
                 [
