@@ -70,6 +70,12 @@ class PipelineContext(StoreContext):
         """Concurrent UconDB uploads allowed (the real server serialises them)."""
         return threading.BoundedSemaphore(self.settings.pipeline.ucondb_upload_concurrency)
 
+    @cached_property
+    def packing_slot(self) -> threading.Lock:
+        """One migration at a time holds a run's exported files and its blob together (twice the
+        record in memory); the others upload or verify meanwhile, holding only their blob."""
+        return threading.Lock()
+
     def close(self) -> None:
         """Release network clients and worker processes."""
         if "ucondb" in self.__dict__:

@@ -117,7 +117,8 @@ def migrate_run(ctx: PipelineContext, claim: Claim, *, validate: bool = False) -
     """The migrate stage for one claimed run (slow I/O; short ledger reads/checkpoints)."""
     run = claim.run
     imported, previous = _ledger_details(ctx, run)
-    blob, details = _packed(ctx, claim, imported, previous)
+    with ctx.packing_slot:
+        blob, details = _packed(ctx, claim, imported, previous)
     if validate:
         problems = validate_metadata(blob.data, ctx.settings.ucon_db.validate_package_key)
         if problems:

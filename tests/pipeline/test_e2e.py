@@ -5,13 +5,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from app.models import ErrorKind, Run, RunEvent, Stage, StageStatus, State
-from app.pipeline.blob import unpack
+from app.pipeline import migrator
+from app.pipeline.blob import PackedBlob, unpack
 from app.pipeline.context import PipelineContext
 from app.pipeline.runner import WorkRequest, run_work
 from app.runrecords.sample import stop_run
@@ -300,3 +304,33 @@ def test_imports_can_run_in_threads_of_the_service(archive_env: ArchiveEnv) -> N
     assert run_work(ctx, WorkRequest()).failed_runs == []
     assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
     ctx.close()
+
+
+def test_one_migration_at_a_time_holds_a_record_and_its_blob(
+    archive_env: ArchiveEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packing holds a run's exported files and its blob at once (twice the record); with two
+    migrate workers only one packs at a time, while the other uploads or verifies."""
+    archive_env.settings.pipeline.migrate_workers = 2
+    packing, most = [0], [0]
+    counting = threading.Lock()
+    real_pack = migrator.pack
+
+    def watched_pack(*args: Any, **kwargs: Any) -> PackedBlob:
+        with counting:
+            packing[0] += 1
+            most[0] = max(most[0], packing[0])
+        time.sleep(0.5)  # room for the other worker to start packing, were it allowed to
+        try:
+            return real_pack(*args, **kwargs)
+        finally:
+            with counting:
+                packing[0] -= 1
+
+    monkeypatch.setattr(migrator, "pack", watched_pack)
+    ctx = archive_env.context()
+    report = run_work(ctx, WorkRequest())
+    ctx.close()
+    assert report.failed_runs == []
+    assert archive_env.ucondb_versions() == {str(run): 1 for run in ENDED}
+    assert most[0] == 1
