@@ -314,3 +314,23 @@ def test_checksums_recorded_at_packing_are_reused_and_checked(
     with pytest.raises(ValueError, match="do not describe these bytes"):
         client.upload(6, BLOB + b"!", checksums=packed)
     assert [v["key"] for v in _versions(ucon)] == ["5"]
+
+
+def test_a_large_blob_is_sent_whole_after_the_digest_challenge_with_its_length(
+    ucon: RunningServer, client: UconDBClient
+) -> None:
+    """The body goes out in slices (no whole copy in the HTTP layer), yet with a Content-Length
+    and again in full when the first, unauthenticated attempt is challenged."""
+    blob = bytes(range(256)) * (10 * 1024 + 7)  # 2.5 MiB and a bit: three slices
+    sent: list[httpx.Request] = []
+    client._http.event_hooks["request"].append(sent.append)
+    client.upload(12501, blob)
+    posts = [r for r in ucon.state.requests("data") if r.method == "POST"]
+    assert [(r.status, r.body_size) for r in posts] == [(401, len(blob)), (200, len(blob))]
+    assert client.download(12501) == blob
+    framing = {(r.headers.get("content-length"), r.headers.get("transfer-encoding")) for r in sent}
+    assert framing >= {(str(len(blob)), None)}
+    uploads = [r for r in sent if r.method == "POST"]
+    assert all(r.headers.get("transfer-encoding") is None for r in uploads)
+    mib = 1024 * 1024
+    assert [len(chunk) for chunk in uploads[-1].stream] == [mib, mib, len(blob) - 2 * mib]

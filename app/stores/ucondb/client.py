@@ -286,7 +286,7 @@ class UconDBClient:
         params = [("full_meta", "yes"), ("key", key), ("tag", key)]
         params.append(("override", "yes" if override else "no"))
         path = f"/data/{self.folder}/{self.object_name}"
-        headers = {"Content-Type": "application/octet-stream"}
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
         for fresh in (False, True):
             if fresh:
                 self._auth = self._new_auth()
@@ -294,7 +294,7 @@ class UconDBClient:
                 "POST",
                 path,
                 params=params,
-                content=data,
+                content=_Chunks(data),
                 headers=headers,
                 auth=self._auth,
                 run=run,
@@ -529,6 +529,19 @@ class UconDBClient:
                 retryable=True,
                 run=run,
             )
+
+
+@dataclass(frozen=True)
+class _Chunks:
+    """A request body sent in slices of `data`: the HTTP layer copies each chunk it frames, and a
+    blob sent as one chunk would be copied whole. Iterable again for the Digest re-send."""
+
+    data: bytes
+    size: int = 1024 * 1024
+
+    def __iter__(self) -> Iterator[memoryview]:
+        view = memoryview(self.data)
+        return (view[start : start + self.size] for start in range(0, len(view), self.size))
 
 
 def _checked_base_url(server_url: str) -> str:
