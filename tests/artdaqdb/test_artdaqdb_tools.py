@@ -8,6 +8,7 @@ that record their arguments and environment and reproduce the documented exit be
 import json
 import os
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FAKE_TOOL_STATE_DIR", str(state))
     monkeypatch.delenv("ARTDAQ_DATABASE_URI", raising=False)
     monkeypatch.delenv("FAKE_FAIL_ENTITIES", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the default staging area
     return log
 
 
