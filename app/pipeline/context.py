@@ -72,8 +72,8 @@ class PipelineContext(StoreContext):
 
     @cached_property
     def packing_slot(self) -> threading.Lock:
-        """One migration at a time holds a run's exported files and its blob together (twice the
-        record in memory); the others upload or verify meanwhile, holding only their blob."""
+        """One migration at a time packs (holding a run's exported files and its blob together), so
+        n migrate workers hold at most n + 1 records' worth, not 2n; exports still overlap."""
         return threading.Lock()
 
     def close(self) -> None:

@@ -95,10 +95,11 @@ def _packed(
     inputs = previous.get("packing")
     files = sorted(export.files.items())
     try:
-        if inputs:
-            blob = rebuild(PackingInputs.from_dict(inputs), files)
-        else:
-            blob = pack(run, files, format_stamp(utcnow()))
+        with ctx.packing_slot:
+            if inputs:
+                blob = rebuild(PackingInputs.from_dict(inputs), files)
+            else:
+                blob = pack(run, files, format_stamp(utcnow()))
     except BlobError as error:
         kind = ErrorKind.VERIFY if error.code == "inputs_changed" else ErrorKind.SOURCE
         raise StageFailure(kind, str(error), retryable=False) from None
@@ -117,8 +118,7 @@ def migrate_run(ctx: PipelineContext, claim: Claim, *, validate: bool = False) -
     """The migrate stage for one claimed run (slow I/O; short ledger reads/checkpoints)."""
     run = claim.run
     imported, previous = _ledger_details(ctx, run)
-    with ctx.packing_slot:
-        blob, details = _packed(ctx, claim, imported, previous)
+    blob, details = _packed(ctx, claim, imported, previous)
     if validate:
         problems = validate_metadata(blob.data, ctx.settings.ucon_db.validate_package_key)
         if problems:

@@ -310,7 +310,7 @@ def test_one_migration_at_a_time_holds_a_record_and_its_blob(
     archive_env: ArchiveEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Packing holds a run's exported files and its blob at once (twice the record); with two
-    migrate workers only one packs at a time, while the other uploads or verifies."""
+    migrate workers only one packs at a time, while the other exports, uploads or verifies."""
     archive_env.settings.pipeline.migrate_workers = 2
     packing, most = [0], [0]
     counting = threading.Lock()
