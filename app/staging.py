@@ -12,9 +12,19 @@ import tempfile
 from pathlib import Path
 
 
+class StagingError(OSError):
+    """The staging area cannot be created; says which setting to fix."""
+
+
 def _host_area(root: Path) -> Path:
     area = root / socket.gethostname()
-    area.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        area.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StagingError(
+            exc.errno, f"pipeline.staging_dir {str(root)!r}: cannot create {str(area)!r}: {reason}"
+        ) from None
     return area
 
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.staging import remove_orphans, staging_directory
+import pytest
+
+from app.staging import StagingError, remove_orphans, staging_directory
 
 
 def _dead_pid() -> int:
@@ -50,3 +52,10 @@ def test_only_this_hosts_directories_of_dead_processes_are_removed(tmp_path: Pat
     assert remove_orphans(root) == [orphan]
     assert not orphan.exists()
     assert all(directory.is_dir() for directory in kept)
+
+
+def test_an_unusable_staging_area_names_its_setting(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    root = tmp_path / "a-file" / "staging"
+    with pytest.raises(StagingError, match=r"pipeline\.staging_dir .*a-file/staging.*Not a dir"):
+        remove_orphans(root)

@@ -46,6 +46,7 @@ from app.pipeline.runner import (
     run_work,
 )
 from app.runranges import RangeSyntaxError, RunSelection, parse_runs
+from app.staging import StagingError
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -129,6 +130,9 @@ def execute(settings: Settings, request: WorkRequest) -> int:
                 ctx.close()
     except LedgerLockedError as exc:
         typer.echo(f"error: {exc}; use the service's API or jobs instead", err=True)
+        return EXIT_FAILED
+    except StagingError as exc:
+        typer.echo(f"error: {exc.strerror}", err=True)
         return EXIT_FAILED
     except Exception:
         log.exception("unexpected error")

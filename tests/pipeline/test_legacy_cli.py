@@ -151,3 +151,23 @@ def test_refuses_a_stage_while_a_service_owns_the_sqlite_ledger(
         and "Error Type: LedgerLockedError" in refused.stdout
     )
     assert report.returncode == 0 and "END OF STATUS REPORT" in report.stdout
+
+
+def test_a_staging_area_that_cannot_be_created_is_named_and_nothing_runs(
+    archive_env: ArchiveEnv, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    bad = archive_env.write_config(
+        tmp_path / "bad.yaml", pipeline={"staging_dir": str(tmp_path / "a-file" / "staging")}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "pipeline.staging_dir" in done.stderr and "Not a directory" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert archive_env.ucondb_versions() == {}
