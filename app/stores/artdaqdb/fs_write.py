@@ -378,16 +378,23 @@ def archive_run(
     files: Mapping[str, bytes],
 ) -> ArchiveResult:
     """§11.3: store every file of the run as `R/C`, completing a partial earlier import."""
-    check_config_name(config_name)
-    sources = check_archive_files(files)
-    ensure_root(root)
-    wanted = f"{check_run(run)}/{config_name}"
+    wanted, sources = _checked_archive(root, run, config_name, files)
     with (
         _staged_ahead(root, converter, wanted, {wanted: sources}) as ahead,
         database_lock(root, exclusive=True),
     ):
         context = _open(root, uri, converter, run, ahead)
         return _archive(context, wanted, sources)
+
+
+def _checked_archive(
+    root: Path, run: int, config_name: str, files: Mapping[str, bytes]
+) -> tuple[str, dict[str, bytes]]:
+    """The configuration `R/C` an archive asks for and its checked files (§11.3)."""
+    check_config_name(config_name)
+    sources = check_archive_files(files)
+    ensure_root(root)
+    return f"{check_run(run)}/{config_name}", sources
 
 
 def _archive(context: _Context, wanted: str, sources: Mapping[str, bytes]) -> ArchiveResult:
@@ -434,17 +441,19 @@ def update_run_stop(
     check_stored_config_name(config_name)
     ensure_root(root)
     wanted = f"{check_run(run)}/{config_name}"
-    sources = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
     with (
-        _staged_ahead(root, converter, wanted, {_first_update(wanted): sources}) as ahead,
+        _staged_ahead(root, converter, wanted, _stop_writes(wanted, runhistory2, schema)) as ahead,
         database_lock(root, exclusive=True),
     ):
         return _update(_open(root, uri, converter, run, ahead), wanted, runhistory2, schema)
 
 
-def _first_update(configuration: str) -> str:
-    """The version of a run's first stop update (`R/Cv1`), which its records are staged for."""
-    return next_update_version(configuration, [configuration])
+def _stop_writes(
+    configuration: str, runhistory2: bytes, schema: bytes
+) -> dict[str, dict[str, bytes]]:
+    """What a run's first stop update (`R/Cv1`) writes, which is what gets staged ahead."""
+    first_update = next_update_version(configuration, [configuration])
+    return {first_update: {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}}
 
 
 def _update(context: _Context, wanted: str, runhistory2: bytes, schema: bytes) -> ArchiveResult:
@@ -514,13 +523,9 @@ def archive_stopped_run(
 ) -> tuple[ArchiveResult, ArchiveResult | None]:
     """`archive_run`, then (if it succeeded) `update_run_stop` with the archived `schema`, under
     one lock: one read of the indexes, and each touched index written once for both."""
-    check_config_name(config_name)
-    sources = check_archive_files(files)
-    ensure_root(root)
-    wanted = f"{check_run(run)}/{config_name}"
+    wanted, sources = _checked_archive(root, run, config_name, files)
     schema = sources[SCHEMA_ENTITY]
-    stop = {UPDATE_ENTITY: runhistory2, SCHEMA_ENTITY: schema}
-    writes = {wanted: sources, _first_update(wanted): stop}
+    writes = {wanted: sources, **_stop_writes(wanted, runhistory2, schema)}
     with (
         _staged_ahead(root, converter, wanted, writes) as ahead,
         database_lock(root, exclusive=True),
